@@ -1,0 +1,51 @@
+package dev.runmeter.config;
+
+import java.time.Duration;
+import java.time.ZoneId;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/**
+ * runmeter's settings. infra/template.yaml passes the same numbers to the state machine and to every function,
+ * so the time box the state machine enforces and the one the billing rules assume cannot drift apart.
+ */
+@ConfigMapping(prefix = "runmeter")
+public interface RunmeterConfig {
+
+    Runs runs();
+
+    Billing billing();
+
+    Sweep sweep();
+
+    interface Runs {
+        /** The time box: the state machine's task timeout, and the longest a run can ever bill. */
+        @WithDefault("PT2H")
+        Duration maxDuration();
+
+        /** The state machine's HeartbeatSeconds. */
+        @WithDefault("PT10M")
+        Duration heartbeatTimeout();
+    }
+
+    interface Billing {
+        /** The most that one still-running run adds to usage. */
+        @WithDefault("PT30M")
+        Duration activeRunCap();
+
+        /** The zone whose calendar months are billing months. */
+        @WithDefault("UTC")
+        ZoneId zone();
+
+        /** The plan of a user who has no accounts row. */
+        @WithDefault("free")
+        String defaultPlan();
+    }
+
+    interface Sweep {
+        /** A running run is overdue once older than max-duration + grace. */
+        @WithDefault("PT15M")
+        Duration grace();
+    }
+}
