@@ -1,7 +1,9 @@
 package dev.runmeter.config;
 
+import java.net.URI;
 import java.time.Duration;
 import java.time.ZoneId;
+import java.util.Optional;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
@@ -18,6 +20,8 @@ public interface RunmeterConfig {
     Billing billing();
 
     Sweep sweep();
+
+    StepFunctions stepFunctions();
 
     interface Runs {
         /** The time box: the state machine's task timeout, and the longest a run can ever bill. */
@@ -47,5 +51,21 @@ public interface RunmeterConfig {
         /** A running run is overdue once older than max-duration + grace. */
         @WithDefault("PT15M")
         Duration grace();
+    }
+
+    interface StepFunctions {
+        /** The agent-run state machine that the runs and sweep functions drive. */
+        Optional<String> stateMachineArn();
+
+        /** A Step Functions endpoint other than AWS's (a local or fake one). */
+        Optional<URI> endpointOverride();
+
+        /** The longest one attempt of a call may take; the SDK retries throttling and 5xx within the call timeout. */
+        @WithDefault("PT3S")
+        Duration attemptTimeout();
+
+        /** The longest a call may take with its retries, well inside the function's own timeout. */
+        @WithDefault("PT10S")
+        Duration callTimeout();
     }
 }

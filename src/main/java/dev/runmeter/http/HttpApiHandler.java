@@ -39,7 +39,12 @@ public abstract class HttpApiHandler implements RequestStreamHandler {
     private static final String DEFAULT_ROUTE = "$default";
 
     /** The routes this function serves. */
-    protected abstract List<Route> routes();
+    public abstract List<Route> routes();
+
+    /** The problem document for a refusal of this function's own domain, or null when the exception is a fault. */
+    protected ApiProblem problemFor(RuntimeException exception) {
+        return null;
+    }
 
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
@@ -81,6 +86,10 @@ public abstract class HttpApiHandler implements RequestStreamHandler {
             LOG.errorf(e, "Database error answering %s", route.key());
             return internalError();
         } catch (RuntimeException e) {
+            ApiProblem refusal = problemFor(e);
+            if (refusal != null) {
+                return problem(refusal);
+            }
             LOG.errorf(e, "Unexpected error answering %s", route.key());
             return internalError();
         }

@@ -28,7 +28,7 @@ public class UsageHandler extends HttpApiHandler {
     }
 
     @Override
-    protected List<Route> routes() {
+    public List<Route> routes() {
         return routes;
     }
 

@@ -1,0 +1,27 @@
+package dev.runmeter.runs;
+
+/**
+ * What enforces a run's time box from outside the agent worker: AWS Step Functions in production, an in-process
+ * stand-in in dev.
+ */
+public interface Orchestrator {
+
+    /**
+     * Starts the run's execution, named after the run id, so that a retried start of the same run cannot start a
+     * second one.
+     *
+     * @param executionInput the execution input document (JSON)
+     * @return the execution's ARN
+     */
+    String start(AgentRun run, String executionInput);
+
+    /** Stops the run's execution; one that does not exist (any more) needs no stopping. */
+    void stop(AgentRun run, String cause);
+
+    /** The orchestrator could not be reached or refused (throttling, 5xx, network, access denied). */
+    class UnavailableException extends RuntimeException {
+        public UnavailableException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}
