@@ -45,5 +45,5 @@ CREATE INDEX agent_runs_user_started ON agent_runs (user_id, started_at, id)
     INCLUDE (status, completed_at, failure_reason);
 
 -- The sweep's probe for overdue runs and the concurrency check: only running rows are indexed.
-CREATE INDEX agent_runs_running_started ON agent_runs (started_at) WHERE status = 'running';
+CREATE INDEX agent_runs_running_started ON agent_runs (started_at, id) WHERE status = 'running';
 CREATE INDEX agent_runs_running_user ON agent_runs (user_id) WHERE status = 'running';

@@ -51,6 +51,18 @@ public interface RunmeterConfig {
         /** A running run is overdue once older than max-duration + grace. */
         @WithDefault("PT15M")
         Duration grace();
+
+        /** Overdue runs claimed and settled per transaction. */
+        @WithDefault("100")
+        int batchSize();
+
+        /** The longest one sweep keeps starting new batches; keep it well inside the function's timeout. */
+        @WithDefault("PT4M")
+        Duration timeBudget();
+
+        /** How often the local main job sweeps (dev mode only; in AWS an EventBridge schedule invokes it). */
+        @WithDefault("1m")
+        String localEvery();
     }
 
     interface StepFunctions {

@@ -18,8 +18,6 @@ import dev.runmeter.lambda.InvalidEventException;
  */
 public record Finalization(UUID runId, boolean succeeded, String error, String cause, OffsetDateTime completedAt) {
 
-    public static final String TIMEOUT_ERROR = "States.Timeout";
-    public static final String HEARTBEAT_TIMEOUT_ERROR = "States.HeartbeatTimeout";
     private static final Set<String> FIELDS = Set.of("runId", "outcome", "error", "cause", "completedAt");
 
     /** @throws InvalidEventException for anything but a well-formed finalization */

@@ -2,6 +2,7 @@ package dev.runmeter.runs;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -58,10 +59,17 @@ public class LocalOrchestrator implements Orchestrator {
         }
     }
 
+    @Override
+    public Optional<Execution> describe(AgentRun run) {
+        // a run this process does not time-box has no execution: a restart of dev mode forgets them all
+        return timeBoxes.containsKey(run.id()) ? Optional.of(new Execution("RUNNING", null, null, null))
+                : Optional.empty();
+    }
+
     private void timeOut(UUID runId) {
         timeBoxes.remove(runId);
         try {
-            finalizer.finalize(new Finalization(runId, false, Finalization.TIMEOUT_ERROR,
+            finalizer.finalize(new Finalization(runId, false, FinalOutcome.TIMEOUT_ERROR,
                     "The local orchestrator's time box ran out", null));
         } catch (RuntimeException e) {
             LOG.errorf(e, "Local orchestrator could not finalize agent run %s", runId);

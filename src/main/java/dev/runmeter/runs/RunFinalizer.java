@@ -21,9 +21,6 @@ import dev.runmeter.usage.BillingRules;
 public class RunFinalizer {
 
     private static final Logger LOG = Logger.getLogger(RunFinalizer.class);
-    /** Error texts are for people; a worker's cause may be a whole stack trace. */
-    static final int MAX_ERROR_LENGTH = 4000;
-
     private final Database database;
     private final RunStore runs;
     private final Clock clock;
@@ -40,14 +37,10 @@ public class RunFinalizer {
         this.rules = new BillingRules(maxDuration, config.billing().activeRunCap(), clock);
     }
 
-    /** The run's terminal state for a finalization (contract section 5). */
-    record Outcome(RunStatus status, FailureReason reason, String error) {
-    }
-
     public RunDocument finalize(Finalization finalization) {
         Instant completedAt = finalization.completedAt() == null ? clock.instant()
                 : finalization.completedAt().toInstant();
-        Outcome outcome = outcome(finalization);
+        FinalOutcome outcome = outcome(finalization);
         AgentRun run = database.read(connection -> {
             AgentRun current = runs.find(connection, finalization.runId())
                     .orElseThrow(() -> new RunNotFoundException("No agent run " + finalization.runId()));
@@ -60,36 +53,19 @@ public class RunFinalizer {
                 throw new InvalidEventException("completedAt " + completedAt + " is before the run started at "
                         + current.startedAt());
             }
-            var finished = runs.finish(connection, current.id(), outcome.status(), completedAt, outcome.reason(),
-                    outcome.error());
+            var finished = runs.finish(connection, current.id(), outcome, completedAt);
             if (finished.isEmpty()) { // another outcome was recorded between the read and the update: it stands
                 return runs.find(connection, current.id()).orElseThrow();
             }
-            LOG.infof("Agent run %s of user %s finished: %s%s", current.id(), current.userId(),
-                    outcome.status().dbValue(), outcome.reason() == null ? "" : " (" + outcome.reason().dbValue() + ")");
+            LOG.infof("Agent run %s of user %s finished: %s", current.id(), current.userId(), outcome.label());
             return finished.get();
         });
         return RunDocument.of(run, maxDuration, rules.billedMs(run));
     }
 
-    Outcome outcome(Finalization finalization) {
-        if (finalization.succeeded()) {
-            return new Outcome(RunStatus.COMPLETED, null, null);
-        }
-        String error = finalization.error();
-        if (Finalization.TIMEOUT_ERROR.equals(error)) {
-            return new Outcome(RunStatus.FAILED, FailureReason.TIMEOUT,
-                    "Agent run exceeded " + maxDuration.toMillis() / 3_600_000.0 + " hour timeout");
-        }
-        if (Finalization.HEARTBEAT_TIMEOUT_ERROR.equals(error)) {
-            return new Outcome(RunStatus.FAILED, FailureReason.HEARTBEAT_TIMEOUT,
-                    "Agent worker sent no heartbeat for " + heartbeatTimeout.toSeconds() + " seconds");
-        }
-        String text = error == null ? "Agent run failed" : error;
-        if (finalization.cause() != null && !finalization.cause().isBlank()) {
-            text += ": " + finalization.cause();
-        }
-        return new Outcome(RunStatus.FAILED, FailureReason.ERROR,
-                text.length() > MAX_ERROR_LENGTH ? text.substring(0, MAX_ERROR_LENGTH) : text);
+    /** The terminal state for a finalization (contract section 5). */
+    FinalOutcome outcome(Finalization finalization) {
+        return finalization.succeeded() ? FinalOutcome.completed()
+                : FinalOutcome.failed(finalization.error(), finalization.cause(), maxDuration, heartbeatTimeout);
     }
 }

@@ -112,8 +112,8 @@ public class RunService {
         } catch (Orchestrator.UnavailableException e) {
             LOG.errorf("Could not start the execution of agent run %s of user %s: %s", run.id(), userId,
                     e.getMessage());
-            database.read(connection -> runs.finish(connection, run.id(), RunStatus.FAILED, clock.instant(),
-                    FailureReason.START_FAILED, "The orchestrator was unavailable; the run never started"));
+            database.read(connection -> runs.finish(connection, run.id(), FinalOutcome.startFailed(
+                    "The orchestrator was unavailable; the run never started"), clock.instant()));
             throw new RunRefusedException(ORCHESTRATOR_UNAVAILABLE,
                     "The run could not be started; retry later");
         }
@@ -143,7 +143,7 @@ public class RunService {
             throw new RunRefusedException(ORCHESTRATOR_UNAVAILABLE, "The run could not be stopped; retry later");
         }
         AgentRun stopped = database.read(connection ->
-                runs.finish(connection, runId, RunStatus.STOPPED, clock.instant(), null, null))
+                runs.finish(connection, runId, FinalOutcome.stopped(), clock.instant()))
                 .orElseThrow(() -> notRunning(owned(userId, runId))); // finished meanwhile: that outcome stands
         LOG.infof("Stopped agent run %s of user %s", runId, userId);
         return document(stopped);

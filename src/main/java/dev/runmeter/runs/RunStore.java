@@ -17,7 +17,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 @ApplicationScoped
 public class RunStore {
 
-    private static final String COLUMNS =
+    public static final String COLUMNS =
             "id, user_id, thread_id, status, started_at, completed_at, failure_reason, error, execution_arn";
 
     /** Serializes a user's starts until the transaction ends, whether or not the user has an accounts row. */
@@ -102,13 +102,13 @@ public class RunStore {
      *
      * @return the run as changed, or empty when it was not running (another outcome was recorded first)
      */
-    public Optional<AgentRun> finish(Connection connection, UUID id, RunStatus status, Instant completedAt,
-            FailureReason reason, String error) throws SQLException {
+    public Optional<AgentRun> finish(Connection connection, UUID id, FinalOutcome outcome, Instant completedAt)
+            throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(FINISH)) {
-            statement.setString(1, status.dbValue());
+            statement.setString(1, outcome.status().dbValue());
             statement.setObject(2, utc(completedAt));
-            statement.setString(3, reason == null ? null : reason.dbValue());
-            statement.setString(4, error);
+            statement.setString(3, outcome.reason() == null ? null : outcome.reason().dbValue());
+            statement.setString(4, outcome.error());
             statement.setObject(5, id);
             return single(statement);
         }
@@ -120,7 +120,7 @@ public class RunStore {
         }
     }
 
-    static AgentRun read(ResultSet row) throws SQLException {
+    public static AgentRun read(ResultSet row) throws SQLException {
         return new AgentRun(
                 row.getObject("id", UUID.class),
                 row.getString("user_id"),

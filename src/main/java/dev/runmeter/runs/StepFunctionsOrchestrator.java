@@ -1,5 +1,7 @@
 package dev.runmeter.runs;
 
+import java.util.Optional;
+
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.jboss.logging.Logger;
@@ -10,7 +12,9 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.services.sfn.SfnClient;
 import software.amazon.awssdk.services.sfn.SfnClientBuilder;
+import software.amazon.awssdk.services.sfn.model.DescribeExecutionResponse;
 import software.amazon.awssdk.services.sfn.model.ExecutionDoesNotExistException;
+import software.amazon.awssdk.services.sfn.model.InvalidArnException;
 
 /**
  * Runs agent runs as executions of the agent-run state machine, whose task timeout is the time box. The client is
@@ -59,6 +63,19 @@ public class StepFunctionsOrchestrator implements Orchestrator {
             LOG.infof("Execution %s no longer exists; nothing to stop", executionArn);
         } catch (SdkException e) {
             throw new UnavailableException("StopExecution failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Optional<Execution> describe(AgentRun run) {
+        try {
+            DescribeExecutionResponse execution = client.describeExecution(r -> r.executionArn(executionArnOf(run)));
+            return Optional.of(new Execution(execution.statusAsString(), execution.stopDate(), execution.error(),
+                    execution.cause()));
+        } catch (ExecutionDoesNotExistException | InvalidArnException e) {
+            return Optional.empty();
+        } catch (SdkException e) {
+            throw new UnavailableException("DescribeExecution failed: " + e.getMessage(), e);
         }
     }
 

@@ -67,7 +67,7 @@ public class FakeStepFunctions implements QuarkusTestResourceLifecycleManager {
         }
     }
 
-    /** Forgets earlier requests and failures: every operation succeeds at once. */
+    /** Forgets earlier requests, executions and failures: every operation answers at once. */
     public static void reset(WireMockServer server) {
         server.resetAll();
         answerNormally(server);
@@ -78,6 +78,9 @@ public class FakeStepFunctions implements QuarkusTestResourceLifecycleManager {
                 "{\"executionArn\": \"" + EXECUTION_ARN_PREFIX + "{{jsonPath request.body '$.name'}}\", "
                         + "\"startDate\": 1796310000.0}")));
         server.stubFor(operation("StopExecution").willReturn(json(200, "{\"stopDate\": 1796310000.0}")));
+        // an execution nobody described to the fake does not exist; tests add the ones that do
+        server.stubFor(operation("DescribeExecution").willReturn(awsError(400, "ExecutionDoesNotExist",
+                "Execution Does Not Exist")));
     }
 
     public static MappingBuilder operation(String name) {

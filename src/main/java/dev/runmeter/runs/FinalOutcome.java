@@ -1,0 +1,60 @@
+package dev.runmeter.runs;
+
+import java.time.Duration;
+
+/** A run's terminal state: its status, and for failed runs the reason and a text for people. */
+public record FinalOutcome(RunStatus status, FailureReason reason, String error) {
+
+    public static final String TIMEOUT_ERROR = "States.Timeout";
+    public static final String HEARTBEAT_TIMEOUT_ERROR = "States.HeartbeatTimeout";
+    /** Error texts are for people; a worker's cause may be a whole stack trace. */
+    static final int MAX_ERROR_LENGTH = 4000;
+
+    public static FinalOutcome completed() {
+        return new FinalOutcome(RunStatus.COMPLETED, null, null);
+    }
+
+    public static FinalOutcome stopped() {
+        return new FinalOutcome(RunStatus.STOPPED, null, null);
+    }
+
+    /** The execution could not be started: bills nothing. */
+    public static FinalOutcome startFailed(String why) {
+        return new FinalOutcome(RunStatus.FAILED, FailureReason.START_FAILED, why);
+    }
+
+    /** Nothing is known to have run: bills nothing. */
+    public static FinalOutcome stuck(String why) {
+        return new FinalOutcome(RunStatus.FAILED, FailureReason.STUCK, why);
+    }
+
+    /**
+     * A failure named by Step Functions' error: the time box ({@code States.Timeout}), a missed heartbeat
+     * ({@code States.HeartbeatTimeout}), or any other error, kept with its cause.
+     */
+    public static FinalOutcome failed(String error, String cause, Duration maxDuration, Duration heartbeatTimeout) {
+        if (TIMEOUT_ERROR.equals(error)) {
+            return timedOut(maxDuration);
+        }
+        if (HEARTBEAT_TIMEOUT_ERROR.equals(error)) {
+            return new FinalOutcome(RunStatus.FAILED, FailureReason.HEARTBEAT_TIMEOUT,
+                    "Agent worker sent no heartbeat for " + heartbeatTimeout.toSeconds() + " seconds");
+        }
+        String text = error == null || error.isBlank() ? "Agent run failed" : error;
+        if (cause != null && !cause.isBlank()) {
+            text += ": " + cause;
+        }
+        return new FinalOutcome(RunStatus.FAILED, FailureReason.ERROR,
+                text.length() > MAX_ERROR_LENGTH ? text.substring(0, MAX_ERROR_LENGTH) : text);
+    }
+
+    public static FinalOutcome timedOut(Duration maxDuration) {
+        return new FinalOutcome(RunStatus.FAILED, FailureReason.TIMEOUT,
+                "Agent run exceeded " + maxDuration.toMillis() / 3_600_000.0 + " hour timeout");
+    }
+
+    /** The outcome's name in reports and metrics: the status, with the reason for failures. */
+    public String label() {
+        return reason == null ? status.dbValue() : status.dbValue() + "_" + reason.dbValue();
+    }
+}
