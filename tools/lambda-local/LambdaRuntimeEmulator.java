@@ -88,6 +88,8 @@ public class LambdaRuntimeEmulator {
     }
 
     private void serve(int port, String portFile) throws IOException, InterruptedException {
+        // Without TCP_NODELAY, headers and body written apart wait ~40 ms for a delayed ACK on every exchange.
+        System.setProperty("sun.net.httpserver.nodelay", "true");
         HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), port), 16);
         // One thread stays parked in /next while callers wait in /invocations: a small fixed pool bounds both.
         ExecutorService workers = Executors.newFixedThreadPool(16, daemon("lambda-local-http"));
