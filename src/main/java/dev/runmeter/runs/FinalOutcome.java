@@ -53,8 +53,13 @@ public record FinalOutcome(RunStatus status, FailureReason reason, String error)
                 "Agent run exceeded " + maxDuration.toMillis() / 3_600_000.0 + " hour timeout");
     }
 
-    /** The outcome's name in reports and metrics: the status, with the reason for failures. */
+    /** The outcome's name in reports: the status, with the reason for failures. */
     public String label() {
         return reason == null ? status.dbValue() : status.dbValue() + "_" + reason.dbValue();
+    }
+
+    /** The {@code Outcome} dimension of the RunsFinished metric: the reason for failures, else the status. */
+    public String metricOutcome() {
+        return reason == null ? status.dbValue() : reason.dbValue();
     }
 }

@@ -3,6 +3,7 @@ package dev.runmeter.runs;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -11,6 +12,7 @@ import org.jboss.logging.Logger;
 import dev.runmeter.config.RunmeterConfig;
 import dev.runmeter.db.Database;
 import dev.runmeter.lambda.InvalidEventException;
+import dev.runmeter.metrics.Metrics;
 import dev.runmeter.usage.BillingRules;
 
 /**
@@ -27,11 +29,13 @@ public class RunFinalizer {
     private final Duration maxDuration;
     private final Duration heartbeatTimeout;
     private final BillingRules rules;
+    private final Metrics metrics;
 
-    public RunFinalizer(Database database, RunStore runs, Clock clock, RunmeterConfig config) {
+    public RunFinalizer(Database database, RunStore runs, Clock clock, Metrics metrics, RunmeterConfig config) {
         this.database = database;
         this.runs = runs;
         this.clock = clock;
+        this.metrics = metrics;
         this.maxDuration = config.runs().maxDuration();
         this.heartbeatTimeout = config.runs().heartbeatTimeout();
         this.rules = new BillingRules(maxDuration, config.billing().activeRunCap(), clock);
@@ -58,6 +62,7 @@ public class RunFinalizer {
                 return runs.find(connection, current.id()).orElseThrow();
             }
             LOG.infof("Agent run %s of user %s finished: %s", current.id(), current.userId(), outcome.label());
+            metrics.count("RunsFinished", 1, Map.of("Outcome", outcome.metricOutcome()));
             return finished.get();
         });
         return RunDocument.of(run, maxDuration, rules.billedMs(run));

@@ -11,6 +11,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
+import java.util.Locale;
+import java.util.Map;
 import java.util.UUID;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -24,6 +26,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.runmeter.config.RunmeterConfig;
 import dev.runmeter.db.Database;
 import dev.runmeter.lambda.Events;
+import dev.runmeter.metrics.Metrics;
 import dev.runmeter.usage.BillingMonth;
 import dev.runmeter.usage.BillingRules;
 import dev.runmeter.usage.UsageStore;
@@ -42,17 +45,19 @@ public class RunService {
     private final UsageStore usage;
     private final Orchestrator orchestrator;
     private final Clock clock;
+    private final Metrics metrics;
     private final BillingRules rules;
     private final Duration maxDuration;
     private final ZoneId billingZone;
 
     public RunService(Database database, RunStore runs, UsageStore usage, Orchestrator orchestrator, Clock clock,
-            RunmeterConfig config) {
+            Metrics metrics, RunmeterConfig config) {
         this.database = database;
         this.runs = runs;
         this.usage = usage;
         this.orchestrator = orchestrator;
         this.clock = clock;
+        this.metrics = metrics;
         this.maxDuration = config.runs().maxDuration();
         this.billingZone = config.billing().zone();
         this.rules = new BillingRules(maxDuration, config.billing().activeRunCap(), clock);
@@ -80,7 +85,46 @@ public class RunService {
                 null);
         String executionInput = executionInput(run, input);
 
-        AgentRun recorded = database.inTransaction(connection -> {
+        AgentRun recorded;
+        try {
+            recorded = record(run, idempotencyKey, now);
+        } catch (RunRefusedException refused) {
+            metrics.count("RunsRefused", 1, Map.of("Reason", refused.reason().name().toLowerCase(Locale.ROOT)));
+            throw refused;
+        }
+        if (!recorded.id().equals(run.id())) {
+            return new Started(document(recorded), true);
+        }
+
+        String executionArn;
+        try {
+            executionArn = orchestrator.start(run, executionInput);
+        } catch (Orchestrator.UnavailableException e) {
+            LOG.errorf("Could not start the execution of agent run %s of user %s: %s", run.id(), userId,
+                    e.getMessage());
+            database.read(connection -> runs.finish(connection, run.id(), FinalOutcome.startFailed(
+                    "The orchestrator was unavailable; the run never started"), clock.instant()));
+            metrics.count("RunsRefused", 1, Map.of("Reason", "orchestrator_unavailable"));
+            throw new RunRefusedException(ORCHESTRATOR_UNAVAILABLE,
+                    "The run could not be started; retry later");
+        }
+        database.read(connection -> {
+            runs.setExecutionArn(connection, run.id(), executionArn);
+            return null;
+        });
+        LOG.infof("Started agent run %s of user %s as %s", run.id(), userId, executionArn);
+        metrics.count("RunsStarted", 1);
+        return new Started(document(new AgentRun(run.id(), userId, threadId, RunStatus.RUNNING, now, null, null,
+                null, executionArn)), false);
+    }
+
+    /**
+     * In one transaction serialized per user: the run an earlier start with the same key made, or the new run
+     * recorded after the plan's minutes and concurrency allowed it.
+     */
+    private AgentRun record(AgentRun run, String idempotencyKey, Instant now) {
+        String userId = run.userId();
+        return database.inTransaction(connection -> {
             runs.lockUser(connection, userId);
             if (idempotencyKey != null) {
                 var earlier = runs.findByIdempotencyKey(connection, userId, idempotencyKey);
@@ -102,28 +146,6 @@ public class RunService {
             runs.insert(connection, run, idempotencyKey);
             return run;
         });
-        if (!recorded.id().equals(run.id())) {
-            return new Started(document(recorded), true);
-        }
-
-        String executionArn;
-        try {
-            executionArn = orchestrator.start(run, executionInput);
-        } catch (Orchestrator.UnavailableException e) {
-            LOG.errorf("Could not start the execution of agent run %s of user %s: %s", run.id(), userId,
-                    e.getMessage());
-            database.read(connection -> runs.finish(connection, run.id(), FinalOutcome.startFailed(
-                    "The orchestrator was unavailable; the run never started"), clock.instant()));
-            throw new RunRefusedException(ORCHESTRATOR_UNAVAILABLE,
-                    "The run could not be started; retry later");
-        }
-        database.read(connection -> {
-            runs.setExecutionArn(connection, run.id(), executionArn);
-            return null;
-        });
-        LOG.infof("Started agent run %s of user %s as %s", run.id(), userId, executionArn);
-        return new Started(document(new AgentRun(run.id(), userId, threadId, RunStatus.RUNNING, now, null, null,
-                null, executionArn)), false);
     }
 
     public RunDocument get(String userId, UUID runId) {
@@ -146,6 +168,7 @@ public class RunService {
                 runs.finish(connection, runId, FinalOutcome.stopped(), clock.instant()))
                 .orElseThrow(() -> notRunning(owned(userId, runId))); // finished meanwhile: that outcome stands
         LOG.infof("Stopped agent run %s of user %s", runId, userId);
+        metrics.count("RunsFinished", 1, Map.of("Outcome", FinalOutcome.stopped().metricOutcome()));
         return document(stopped);
     }
 

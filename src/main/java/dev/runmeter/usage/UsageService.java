@@ -13,6 +13,7 @@ import org.jboss.logging.Logger;
 
 import dev.runmeter.config.RunmeterConfig;
 import dev.runmeter.db.Database;
+import dev.runmeter.metrics.Metrics;
 import dev.runmeter.usage.UsageStore.BilledRun;
 import dev.runmeter.usage.UsageStore.MonthTotals;
 import dev.runmeter.usage.UsageStore.Position;
@@ -26,12 +27,14 @@ public class UsageService {
     private final Database database;
     private final UsageStore store;
     private final Clock clock;
+    private final Metrics metrics;
     private final ZoneId zone;
 
-    public UsageService(Database database, UsageStore store, Clock clock, RunmeterConfig config) {
+    public UsageService(Database database, UsageStore store, Clock clock, Metrics metrics, RunmeterConfig config) {
         this.database = database;
         this.store = store;
         this.clock = clock;
+        this.metrics = metrics;
         this.zone = config.billing().zone();
     }
 
@@ -51,6 +54,7 @@ public class UsageService {
         UsageDocument document = document(userId, month, totals);
         LOG.infof("Calculated %s minutes of usage for user %s for month %s",
                 BillingRules.minutes(totals.usedMs() + totals.inFlightMs()), userId, month);
+        metrics.count("UsageComputed", 1);
         return document;
     }
 
