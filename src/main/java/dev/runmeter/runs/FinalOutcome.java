@@ -1,5 +1,7 @@
 package dev.runmeter.runs;
 
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.time.Duration;
 
 /** A run's terminal state: its status, and for failed runs the reason and a text for people. */
@@ -50,7 +52,14 @@ public record FinalOutcome(RunStatus status, FailureReason reason, String error)
 
     public static FinalOutcome timedOut(Duration maxDuration) {
         return new FinalOutcome(RunStatus.FAILED, FailureReason.TIMEOUT,
-                "Agent run exceeded " + maxDuration.toMillis() / 3_600_000.0 + " hour timeout");
+                "Agent run exceeded " + hours(maxDuration) + " hour timeout");
+    }
+
+    /** Hours as the original product wrote them: 2.0, 1.5, 0.25 (at most two decimals). */
+    static String hours(Duration duration) {
+        BigDecimal hours = BigDecimal.valueOf(duration.toMillis())
+                .divide(BigDecimal.valueOf(3_600_000), 2, RoundingMode.HALF_UP).stripTrailingZeros();
+        return (hours.scale() < 1 ? hours.setScale(1) : hours).toPlainString();
     }
 
     /** The outcome's name in reports: the status, with the reason for failures. */

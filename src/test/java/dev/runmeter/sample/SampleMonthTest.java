@@ -28,6 +28,8 @@ import dev.runmeter.sample.SampleMonthGenerator.SampleMonth;
 import dev.runmeter.support.HttpApiEvent;
 import dev.runmeter.support.Lambda;
 import dev.runmeter.support.TestClock;
+import dev.runmeter.sweep.SweepRequest;
+import dev.runmeter.sweep.Sweeper;
 import io.quarkus.test.junit.QuarkusTest;
 
 /**
@@ -46,6 +48,8 @@ class SampleMonthTest {
     DataSource dataSource;
     @Inject
     TestClock clock;
+    @Inject
+    Sweeper sweeper;
 
     @BeforeEach
     void loadTheSampleMonth() throws SQLException, IOException {
@@ -80,13 +84,22 @@ class SampleMonthTest {
     }
 
     @Test
-    void theUsageFunctionBillsTheShowcaseUserForRealWorkOnly() throws IOException {
+    void theUsageFunctionBillsTheShowcaseUserForRealWorkOnlyBeforeAndAfterTheSweep() throws IOException {
         clock.set(AS_OF);
 
         assertEquals("""
                 {"userId":"8ffb5d42-a447-4694-b628-ec66a39b22dd","month":"2026-11","plan":"free","limitMinutes":60,\
                 "usedMinutes":32.22,"inFlightMinutes":0.00,"remainingMinutes":27.78,"limitReached":false,\
                 "usedMs":1933301,"inFlightMs":0,"runs":{"running":2,"completed":8,"failed":0,"stopped":1}}""",
+                usageBodyForTheReadmesEvent());
+
+        // dev mode sweeps 10 s after it starts: the crashed runs have no execution, so they fail as stuck
+        sweeper.sweep(new SweepRequest(SweepRequest.Mode.FIX, false), AS_OF.plus(Duration.ofMinutes(4)));
+
+        assertEquals("""
+                {"userId":"8ffb5d42-a447-4694-b628-ec66a39b22dd","month":"2026-11","plan":"free","limitMinutes":60,\
+                "usedMinutes":32.22,"inFlightMinutes":0.00,"remainingMinutes":27.78,"limitReached":false,\
+                "usedMs":1933301,"inFlightMs":0,"runs":{"running":0,"completed":8,"failed":2,"stopped":1}}""",
                 usageBodyForTheReadmesEvent());
     }
 
