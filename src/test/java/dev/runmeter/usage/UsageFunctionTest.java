@@ -224,6 +224,14 @@ class UsageFunctionTest {
     }
 
     @Test
+    void theFirstAndLastMonthsThatCanBeAskedForAnswer() {
+        assertEquals(0, usage("1970-01").body().get("usedMs").asLong());
+        assertEquals(0, usage("9999-12").body().get("usedMs").asLong());
+        assertEquals(0, Lambda.http(HttpApiEvent.get("/v1/usage/runs").user(user).query("month", "9999-12")).body()
+                .get("runs").size());
+    }
+
+    @Test
     void withoutClaimsTheCallerIsUnauthorized() {
         HttpResult result = Lambda.http(HttpApiEvent.get("/v1/usage").anonymous());
         assertEquals(401, result.status());
