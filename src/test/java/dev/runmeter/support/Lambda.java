@@ -27,6 +27,32 @@ public final class Lambda {
         return given().contentType("application/json").body(event).when().post().then().extract();
     }
 
+    /** The output of a directly invoked function (finalizer, sweep), which must have answered. */
+    public static JsonNode direct(String event) {
+        ExtractableResponse<?> raw = invoke(event);
+        if (raw.statusCode() != 200) {
+            throw new AssertionError("The function failed instead of answering: " + raw.asString());
+        }
+        return parse(raw.asString());
+    }
+
+    /** Lambda's error document for a function that threw: {@code errorType} is the exception's class name. */
+    public static JsonNode error(String event) {
+        ExtractableResponse<?> raw = invoke(event);
+        if (raw.statusCode() < 400) {
+            throw new AssertionError("The function answered instead of failing: " + raw.asString());
+        }
+        return parse(raw.asString());
+    }
+
+    private static JsonNode parse(String json) {
+        try {
+            return HttpApiEvent.JSON.readTree(json);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public static HttpResult http(HttpApiEvent event) {
         ExtractableResponse<?> raw = invoke(event.json());
         if (raw.statusCode() != 200) {
