@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.runmeter.db.DatabaseException;
 import dev.runmeter.lambda.InvalidEventException;
 
 /**
@@ -22,9 +23,10 @@ import dev.runmeter.lambda.InvalidEventException;
 class AgentRunStateMachineTest {
 
     private static final String FINALIZER_MARKER = "resource:GetAtt RunFinalizerFunction.Arn";
+    /** Lambda's own transient faults, and the finalizer's database being unreachable for a moment. */
     private static final Set<String> TRANSIENT_LAMBDA_ERRORS = Set.of(
             "Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
-            "Lambda.TooManyRequestsException");
+            "Lambda.TooManyRequestsException", DatabaseException.class.getName());
 
     private final SamTemplate template = SamTemplate.load();
     private final JsonNode definition = AgentRunDefinition.deployedWithDefaults(template);
