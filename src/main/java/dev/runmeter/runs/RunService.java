@@ -24,6 +24,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.runmeter.config.RunmeterConfig;
 import dev.runmeter.db.Database;
 import dev.runmeter.lambda.Events;
+import dev.runmeter.logging.RunLogContext;
 import dev.runmeter.usage.BillingMonth;
 import dev.runmeter.usage.BillingRules;
 import dev.runmeter.usage.UsageStore;
@@ -78,6 +79,7 @@ public class RunService {
         Instant now = clock.instant();
         AgentRun run = new AgentRun(UUID.randomUUID(), userId, threadId, RunStatus.RUNNING, now, null, null, null,
                 null);
+        RunLogContext.run(run.id(), userId);
         String executionInput = executionInput(run, input);
 
         AgentRun recorded = database.inTransaction(connection -> {
@@ -103,6 +105,7 @@ public class RunService {
             return run;
         });
         if (!recorded.id().equals(run.id())) {
+            RunLogContext.run(recorded.id(), userId);
             return new Started(document(recorded), true);
         }
 
@@ -150,6 +153,7 @@ public class RunService {
     }
 
     private AgentRun owned(String userId, UUID runId) {
+        RunLogContext.run(runId, userId);
         // another user's run answers exactly like a run that does not exist
         return database.read(connection -> runs.find(connection, runId))
                 .filter(run -> run.userId().equals(userId))
