@@ -24,6 +24,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.runmeter.db.DatabaseException;
 import dev.runmeter.lambda.Events;
 import dev.runmeter.lambda.InvalidEventException;
+import dev.runmeter.logging.RunLogContext;
 
 /**
  * The edge between API Gateway's HTTP API (payload format 2.0) and runmeter: turns the event into an
@@ -49,7 +50,11 @@ public abstract class HttpApiHandler implements RequestStreamHandler {
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
         JsonNode event = Events.readObject(input);
-        Events.JSON.writeValue(output, respond(event));
+        try {
+            Events.JSON.writeValue(output, respond(event));
+        } finally {
+            RunLogContext.clear();
+        }
     }
 
     private ObjectNode respond(JsonNode event) {
@@ -62,6 +67,7 @@ public abstract class HttpApiHandler implements RequestStreamHandler {
                 throw new InvalidEventException("Not an API Gateway HTTP API (payload format 2.0) event");
             }
             Caller caller = caller(event);
+            RunLogContext.user(caller.userId());
             String routeKey = Events.text(event, "routeKey");
             Map<String, String> pathParameters = new HashMap<>();
             route = route(routeKey == null || routeKey.equals(DEFAULT_ROUTE) ? method + " " + rawPath : routeKey,

@@ -12,6 +12,7 @@ import org.jboss.logging.Logger;
 import dev.runmeter.config.RunmeterConfig;
 import dev.runmeter.db.Database;
 import dev.runmeter.lambda.InvalidEventException;
+import dev.runmeter.logging.RunLogContext;
 import dev.runmeter.metrics.Metrics;
 import dev.runmeter.usage.BillingRules;
 
@@ -45,9 +46,11 @@ public class RunFinalizer {
         Instant completedAt = finalization.completedAt() == null ? clock.instant()
                 : finalization.completedAt().toInstant();
         FinalOutcome outcome = outcome(finalization);
+        RunLogContext.run(finalization.runId(), null);
         AgentRun run = database.read(connection -> {
             AgentRun current = runs.find(connection, finalization.runId())
                     .orElseThrow(() -> new RunNotFoundException("No agent run " + finalization.runId()));
+            RunLogContext.user(current.userId());
             if (current.status() != RunStatus.RUNNING) {
                 LOG.infof("Agent run %s of user %s is already %s; finalization ignored", current.id(),
                         current.userId(), current.status().dbValue());

@@ -10,6 +10,7 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 
 import dev.runmeter.lambda.Events;
+import dev.runmeter.logging.RunLogContext;
 
 /**
  * The {@code run-finalizer} function, invoked by the state machine. Bad input and unknown runs are typed Lambda
@@ -27,7 +28,11 @@ public class RunFinalizerHandler implements RequestStreamHandler {
 
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
-        Finalization finalization = Finalization.parse(Events.readObject(input));
-        Events.JSON.writeValue(output, finalizer.finalize(finalization));
+        try {
+            Finalization finalization = Finalization.parse(Events.readObject(input));
+            Events.JSON.writeValue(output, finalizer.finalize(finalization));
+        } finally {
+            RunLogContext.clear();
+        }
     }
 }

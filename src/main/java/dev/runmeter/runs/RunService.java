@@ -26,6 +26,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.runmeter.config.RunmeterConfig;
 import dev.runmeter.db.Database;
 import dev.runmeter.lambda.Events;
+import dev.runmeter.logging.RunLogContext;
 import dev.runmeter.metrics.Metrics;
 import dev.runmeter.usage.BillingMonth;
 import dev.runmeter.usage.BillingRules;
@@ -83,6 +84,7 @@ public class RunService {
         Instant now = clock.instant();
         AgentRun run = new AgentRun(UUID.randomUUID(), userId, threadId, RunStatus.RUNNING, now, null, null, null,
                 null);
+        RunLogContext.run(run.id(), userId);
         String executionInput = executionInput(run, input);
 
         AgentRun recorded;
@@ -93,6 +95,7 @@ public class RunService {
             throw refused;
         }
         if (!recorded.id().equals(run.id())) {
+            RunLogContext.run(recorded.id(), userId);
             return new Started(document(recorded), true);
         }
 
@@ -173,6 +176,7 @@ public class RunService {
     }
 
     private AgentRun owned(String userId, UUID runId) {
+        RunLogContext.run(runId, userId);
         // another user's run answers exactly like a run that does not exist
         return database.read(connection -> runs.find(connection, runId))
                 .filter(run -> run.userId().equals(userId))

@@ -14,6 +14,7 @@ import org.jboss.logging.Logger;
 
 import dev.runmeter.config.RunmeterConfig;
 import dev.runmeter.db.Database;
+import dev.runmeter.logging.RunLogContext;
 import dev.runmeter.metrics.Metrics;
 import dev.runmeter.runs.AgentRun;
 import dev.runmeter.runs.Orchestrator;
@@ -119,6 +120,16 @@ public class Sweeper {
     }
 
     private void settle(java.sql.Connection connection, AgentRun run, Instant now, Tally tally)
+            throws java.sql.SQLException {
+        RunLogContext.run(run.id(), run.userId());
+        try {
+            settleInContext(connection, run, now, tally);
+        } finally {
+            RunLogContext.clear();
+        }
+    }
+
+    private void settleInContext(java.sql.Connection connection, AgentRun run, Instant now, Tally tally)
             throws java.sql.SQLException {
         tally.found++;
         LOG.infof("Found stuck agent run %s that started %d minutes ago", run.id(),

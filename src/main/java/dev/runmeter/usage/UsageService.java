@@ -13,6 +13,7 @@ import org.jboss.logging.Logger;
 
 import dev.runmeter.config.RunmeterConfig;
 import dev.runmeter.db.Database;
+import dev.runmeter.logging.RunLogContext;
 import dev.runmeter.metrics.Metrics;
 import dev.runmeter.usage.UsageStore.BilledRun;
 import dev.runmeter.usage.UsageStore.MonthTotals;
@@ -49,8 +50,10 @@ public class UsageService {
     public UsageDocument usage(String userId, BillingMonth month) {
         MonthTotals totals = database.read(connection -> store.monthTotals(connection, userId, month, clock.instant()));
         for (UUID run : totals.suspiciousRuns()) {
+            RunLogContext.run(run, userId);
             LOG.warnf("Skipping agent run %s with suspicious duration", run);
         }
+        RunLogContext.leaveRun();
         UsageDocument document = document(userId, month, totals);
         LOG.infof("Calculated %s minutes of usage for user %s for month %s",
                 BillingRules.minutes(totals.usedMs() + totals.inFlightMs()), userId, month);

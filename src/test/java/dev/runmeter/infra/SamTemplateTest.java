@@ -19,6 +19,8 @@ import java.util.TreeSet;
 
 import org.junit.jupiter.api.Test;
 
+import dev.runmeter.config.RunmeterConfig;
+
 /**
  * The cross-references of infra/template.yaml that a deploy would only reveal in production: the time box reaches
  * the state machine and every function, each route and the schedule reach the right handler, each role grants
@@ -26,16 +28,14 @@ import org.junit.jupiter.api.Test;
  */
 class SamTemplateTest {
 
-    /** Contract section 1. */
-    private static final Set<String> HANDLERS = Set.of("usage", "runs", "run-finalizer", "sweep");
+    /** The handlers the production build can run, by name, read from the compiled classes. */
+    private static final Map<String, Class<?>> HANDLERS = CompiledCode.deployedHandlers();
 
-    /** Contract section 4: each route and the handler that serves it. */
-    private static final Map<String, String> ROUTES = Map.of(
-            "GET /v1/usage", "usage",
-            "GET /v1/usage/runs", "usage",
-            "POST /v1/runs", "runs",
-            "GET /v1/runs/{runId}", "runs",
-            "POST /v1/runs/{runId}/stop", "runs");
+    /**
+     * Set by the Lambda custom runtime, not by Quarkus config: Quarkus's native Lambda guide asks for it on
+     * {@code provided} runtimes.
+     */
+    private static final Set<String> RUNTIME_VARIABLES = Set.of("DISABLE_SIGNAL_HANDLERS");
 
     private static final String EXECUTIONS =
             "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AgentRunStateMachine.Name}:*";
@@ -77,7 +77,7 @@ class SamTemplateTest {
     }
 
     @Test
-    void everyFunctionRunsTheOneNativeBinaryWithAHandlerOfTheContract() {
+    void everyFunctionRunsTheOneNativeBinaryWithAHandlerThatExistsInTheCode() {
         Set<String> served = new TreeSet<>();
         for (String function : template.functions()) {
             Map<String, Object> properties = template.functionProperties(function);
@@ -87,26 +87,52 @@ class SamTemplateTest {
             assertEquals(List.of(Map.of("Ref", "Architecture")), properties.get("Architectures"), function);
             assertTrue(properties.get("MemorySize") instanceof Integer && properties.get("Timeout") instanceof Integer, function);
             assertEquals("true", template.environment(function).get("DISABLE_SIGNAL_HANDLERS"), function);
-            assertTrue(HANDLERS.contains(template.handler(function)), function + ": " + template.handler(function));
+            assertTrue(HANDLERS.containsKey(template.handler(function)),
+                    function + " runs " + template.handler(function) + ", but the code has only " + HANDLERS.keySet());
             served.add(template.handler(function));
         }
-        assertEquals(HANDLERS, served, "every handler has a function");
+        assertEquals(HANDLERS.keySet(), served, "every handler of the production build has a function");
         assertEquals("x86_64", template.parameterDefault("Architecture"));
         assertEquals(List.of("x86_64", "arm64"), template.parameter("Architecture").get("AllowedValues"));
     }
 
     @Test
-    void theRoutesAreExactlyTheContractsEachToItsHandler() {
-        Map<String, String> routed = new TreeMap<>();
+    void theCodeHasTheContractsHandlers() {
+        // Contract section 1; the template is checked against the code, and the code against the contract here.
+        assertEquals(Set.of("usage", "runs", "run-finalizer", "sweep"), HANDLERS.keySet());
+    }
+
+    @Test
+    void eachFunctionsRoutesAreExactlyTheRoutesItsHandlerServes() {
+        Set<String> routedAnywhere = new TreeSet<>();
         for (String function : template.functions()) {
+            Set<String> routed = new TreeSet<>();
             for (Map<String, Object> event : events(function, "HttpApi")) {
                 Map<String, Object> properties = SamTemplate.map(event.get("Properties"));
                 assertEquals(Map.of("Ref", "HttpApi"), properties.get("ApiId"), function);
                 String route = properties.get("Method") + " " + properties.get("Path");
-                assertEquals(null, routed.put(route, template.handler(function)), "route " + route + " twice");
+                assertTrue(routed.add(route), function + " routes " + route + " twice");
+                assertTrue(routedAnywhere.add(route), "route " + route + " goes to two functions");
+            }
+            assertEquals(CompiledCode.routes(HANDLERS.get(template.handler(function))), routed,
+                    function + " (" + template.handler(function) + ")");
+        }
+        assertFalse(routedAnywhere.isEmpty());
+    }
+
+    @Test
+    void everyRunmeterVariableOfTheTemplateIsASettingOfRunmeterConfig() {
+        Set<String> settings = CompiledCode.environmentVariablesOf(RunmeterConfig.class);
+        for (String function : template.functions()) {
+            for (String variable : template.environment(function).keySet()) {
+                if (variable.startsWith("RUNMETER_")) {
+                    assertTrue(settings.contains(variable), function + ": " + variable + " is none of " + settings);
+                } else {
+                    assertTrue(variable.startsWith("QUARKUS_") || RUNTIME_VARIABLES.contains(variable),
+                            function + ": " + variable + " is neither runmeter's nor Quarkus's setting");
+                }
             }
         }
-        assertEquals(new TreeMap<>(ROUTES), routed);
     }
 
     @Test

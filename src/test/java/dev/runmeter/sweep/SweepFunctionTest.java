@@ -189,6 +189,24 @@ class SweepFunctionTest {
     }
 
     @Test
+    void justAfterMidnightUtcOnlyTheRunPastItsTimeBoxIsStuck() {
+        // The original hot-fix's date arithmetic failed every run between 00:00 and 01:00 UTC; instants have no hour.
+        clock.set("2001-03-02T00:30:00Z");
+        UUID beforeMidnight = rows.running(user, "2001-03-01T23:50:00Z");
+        UUID afterMidnight = rows.running(user, "2001-03-02T00:10:00Z");
+        UUID withinTheBox = rows.running(user, "2001-03-01T22:40:00Z");
+        UUID overdue = rows.running(user, "2001-03-01T22:10:00Z"); // 2 h 20 min: past box + grace
+
+        JsonNode report = invoke("{\"mode\": \"fix\"}");
+
+        assertEquals(1, report.get("found").asLong());
+        assertEquals("failed/stuck", statusOf(overdue));
+        assertEquals("running", statusOf(beforeMidnight));
+        assertEquals("running", statusOf(afterMidnight));
+        assertEquals("running", statusOf(withinTheBox));
+    }
+
+    @Test
     void throttlingDefersTheRunToTheNextSweep() {
         UUID run = overdueRun();
         stepFunctions.stubFor(operation("DescribeExecution").willReturn(awsError(400, "ThrottlingException",
