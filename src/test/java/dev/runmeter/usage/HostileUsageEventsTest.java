@@ -153,6 +153,26 @@ class HostileUsageEventsTest {
         }
     }
 
+    @Test
+    void onlyTheAdminScopeReadsAnotherUsersUsageAndAnyOtherUserIsRefusedAlike() {
+        String nobody = "nobody-" + UUID.randomUUID();
+        for (String path : List.of("/v1/usage", "/v1/usage/runs")) {
+            Lambda.HttpResult admin = Lambda.http(HttpApiEvent.get(path).admin("operator").query("month", "2026-11")
+                    .query("userId", USER));
+            assertEquals(200, admin.status(), () -> admin.body().toString());
+
+            Lambda.HttpResult existing = Lambda.http(HttpApiEvent.get(path).user("intruder").query("month", "2026-11")
+                    .query("userId", USER));
+            Lambda.HttpResult missing = Lambda.http(HttpApiEvent.get(path).user("intruder").query("month", "2026-11")
+                    .query("userId", nobody));
+            dev.runmeter.support.Problems.assertProblem(existing, 403, "forbidden");
+            assertEquals(missing.status(), existing.status());
+            assertEquals(missing.body(), existing.body());
+        }
+        Lambda.HttpResult admin = Lambda.http(usage().admin("operator").query("userId", USER));
+        assertTrue(admin.body().get("usedMs").asLong() >= 30 * 60_000, admin.body()::toString);
+    }
+
     @AfterAll
     static void atLeastFiftyCases() {
         assertTrue(casesRun == 0 || casesRun >= 50, "only " + casesRun + " hostile cases ran");
