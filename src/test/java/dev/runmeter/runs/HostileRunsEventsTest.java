@@ -177,6 +177,8 @@ class HostileRunsEventsTest {
     void sqlInjectionInTheFieldsThatTakeAnyTextIsStoredVerbatim() {
         for (String injection : HostileEvent.SQL_INJECTIONS) {
             long runsBefore = rows.count("SELECT count(*) FROM agent_runs");
+            long plansBefore = rows.count("SELECT count(*) FROM plans");
+            long accountsBefore = rows.count("SELECT count(*) FROM accounts");
             String user = "' OR user_id <> '" + UUID.randomUUID();
 
             Lambda.HttpResult result = Lambda.http(HttpApiEvent.post("/v1/runs").user(user)
@@ -187,7 +189,8 @@ class HostileRunsEventsTest {
             assertEquals(runsBefore + 1, rows.count("SELECT count(*) FROM agent_runs"));
             assertEquals(1, rows.count("SELECT count(*) FROM agent_runs WHERE user_id = ? AND thread_id = ? "
                     + "AND idempotency_key = ?", user, injection, injection));
-            assertEquals(8, rows.count("SELECT count(*) FROM plans"));
+            assertEquals(plansBefore, rows.count("SELECT count(*) FROM plans"));
+            assertEquals(accountsBefore, rows.count("SELECT count(*) FROM accounts"));
         }
     }
 
