@@ -4,7 +4,6 @@ import static dev.runmeter.support.HostileEvent.http;
 import static dev.runmeter.support.HostileEvent.invalid;
 import static dev.runmeter.support.HostileEvent.with;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -112,9 +111,5 @@ public final class HttpApiHostility {
         cases.add(http("unicode look-alike path", valid.get().route("GET", "/v1/\u0443sage").routeKey("$default"),
                 404, "not_found"));
         return cases;
-    }
-
-    public static String base64(String text) {
-        return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
     }
 }
