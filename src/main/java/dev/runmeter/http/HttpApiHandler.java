@@ -58,14 +58,15 @@ public abstract class HttpApiHandler implements RequestStreamHandler {
     }
 
     private ObjectNode respond(JsonNode event) {
+        // an event without these is not from API Gateway at all: a Lambda error for whoever invoked it directly
+        String method = Events.text(event.path("requestContext").path("http"), "method");
+        String rawPath = Events.text(event, "rawPath");
+        if (method == null || rawPath == null) {
+            throw new InvalidEventException("Not an API Gateway HTTP API (payload format 2.0) event");
+        }
         HttpRequest request;
         Route route;
         try {
-            String method = Events.text(event.path("requestContext").path("http"), "method");
-            String rawPath = Events.text(event, "rawPath");
-            if (method == null || rawPath == null) {
-                throw new InvalidEventException("Not an API Gateway HTTP API (payload format 2.0) event");
-            }
             Caller caller = caller(event);
             RunLogContext.user(caller.userId());
             String routeKey = Events.text(event, "routeKey");
@@ -77,6 +78,9 @@ public abstract class HttpApiHandler implements RequestStreamHandler {
                     body(event), caller);
         } catch (ApiProblem problem) {
             return problem(problem);
+        } catch (InvalidEventException e) {
+            // API Gateway turns a Lambda error into a bare 500; a malformed request is the caller's 400
+            return problem(ApiProblem.invalidRequest(e.getMessage()));
         }
         try {
             Response response = route.action().handle(request);
@@ -85,7 +89,7 @@ public abstract class HttpApiHandler implements RequestStreamHandler {
             return problem(problem);
         } catch (DatabaseException e) {
             if (e.isUnavailable()) {
-                LOG.errorf("Database unavailable answering %s: %s", route.key(), e.getMessage());
+                LOG.errorf("Database unavailable answering %s: %s", route.key(), e.getCause().getMessage());
                 return problem(new ApiProblem(503, "service_unavailable", "Service Unavailable",
                         "The database is unavailable; retry later"));
             }
@@ -106,6 +110,10 @@ public abstract class HttpApiHandler implements RequestStreamHandler {
         JsonNode sub = claims.get("sub");
         if (sub == null || !sub.isTextual() || sub.textValue().isBlank()) {
             throw new ApiProblem(401, "unauthorized", "Unauthorized", "A JWT with a 'sub' claim is required");
+        }
+        if (!Identifiers.isUserId(sub.textValue())) {
+            throw new ApiProblem(401, "unauthorized", "Unauthorized", "The JWT's 'sub' claim is not a usable user id: "
+                    + "1 to " + Identifiers.MAX_USER_ID_LENGTH + " printable characters");
         }
         return new Caller(sub.textValue(), hasAdminScope(claims.get("scope")));
     }

@@ -46,8 +46,21 @@ public record FinalOutcome(RunStatus status, FailureReason reason, String error)
         if (cause != null && !cause.isBlank()) {
             text += ": " + cause;
         }
-        return new FinalOutcome(RunStatus.FAILED, FailureReason.ERROR,
-                text.length() > MAX_ERROR_LENGTH ? text.substring(0, MAX_ERROR_LENGTH) : text);
+        return new FinalOutcome(RunStatus.FAILED, FailureReason.ERROR, storable(text));
+    }
+
+    /**
+     * The text as PostgreSQL can store it: at most MAX_ERROR_LENGTH characters, not cut inside a surrogate pair,
+     * NUL (which text columns refuse) replaced. A worker's crash report must not make its run unrecordable.
+     */
+    static String storable(String text) {
+        String cut = text;
+        if (cut.length() > MAX_ERROR_LENGTH) {
+            int end = Character.isHighSurrogate(cut.charAt(MAX_ERROR_LENGTH - 1)) ? MAX_ERROR_LENGTH - 1
+                    : MAX_ERROR_LENGTH;
+            cut = cut.substring(0, end);
+        }
+        return cut.replace('\u0000', '\uFFFD');
     }
 
     public static FinalOutcome timedOut(Duration maxDuration) {

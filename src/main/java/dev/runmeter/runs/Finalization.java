@@ -1,6 +1,7 @@
 package dev.runmeter.runs;
 
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.Set;
@@ -52,11 +53,18 @@ public record Finalization(UUID runId, boolean succeeded, String error, String c
         if (text == null) {
             return null;
         }
+        OffsetDateTime completedAt;
         try {
-            return OffsetDateTime.parse(text, DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+            completedAt = OffsetDateTime.parse(text, DateTimeFormatter.ISO_OFFSET_DATE_TIME);
         } catch (DateTimeParseException e) {
             throw new InvalidEventException("completedAt must be an ISO-8601 timestamp with an offset, e.g. "
                     + "2026-11-20T10:15:30Z");
         }
+        // ISO-8601's four-digit years; PostgreSQL cannot store some of the years java.time accepts
+        int year = completedAt.atZoneSameInstant(ZoneOffset.UTC).getYear();
+        if (year < 1 || year > 9999) {
+            throw new InvalidEventException("completedAt must be in the years 0001 to 9999");
+        }
+        return completedAt;
     }
 }

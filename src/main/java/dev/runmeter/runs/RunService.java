@@ -25,6 +25,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.runmeter.config.RunmeterConfig;
 import dev.runmeter.db.Database;
+import dev.runmeter.db.DatabaseException;
 import dev.runmeter.lambda.Events;
 import dev.runmeter.logging.RunLogContext;
 import dev.runmeter.metrics.Metrics;
@@ -111,10 +112,17 @@ public class RunService {
             throw new RunRefusedException(ORCHESTRATOR_UNAVAILABLE,
                     "The run could not be started; retry later");
         }
-        database.read(connection -> {
-            runs.setExecutionArn(connection, run.id(), executionArn);
-            return null;
-        });
+        try {
+            database.read(connection -> {
+                runs.setExecutionArn(connection, run.id(), executionArn);
+                return null;
+            });
+        } catch (DatabaseException e) {
+            // The run is recorded and its execution started: the start succeeded. A 503 would make the caller start
+            // a second run; the ARN follows from the run id wherever it is needed (stop, sweep).
+            LOG.warnf("Agent run %s started as %s but its execution ARN could not be recorded: %s", run.id(),
+                    executionArn, e.getMessage());
+        }
         LOG.infof("Started agent run %s of user %s as %s", run.id(), userId, executionArn);
         metrics.count("RunsStarted", 1);
         return new Started(document(new AgentRun(run.id(), userId, threadId, RunStatus.RUNNING, now, null, null,

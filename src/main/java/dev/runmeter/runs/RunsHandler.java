@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.runmeter.http.ApiProblem;
 import dev.runmeter.http.HttpApiHandler;
 import dev.runmeter.http.HttpRequest;
+import dev.runmeter.http.Identifiers;
 import dev.runmeter.http.Response;
 import dev.runmeter.http.Route;
 import dev.runmeter.lambda.Events;
@@ -84,7 +85,8 @@ public class RunsHandler extends HttpApiHandler {
             return null;
         }
         if (!threadId.isTextual() || threadId.textValue().isEmpty()
-                || threadId.textValue().length() > MAX_THREAD_ID_LENGTH || hasControlCharacters(threadId.textValue())) {
+                || threadId.textValue().length() > MAX_THREAD_ID_LENGTH
+                || !Identifiers.isPrintable(threadId.textValue())) {
             throw ApiProblem.invalidRequest("threadId must be a string of 1 to " + MAX_THREAD_ID_LENGTH
                     + " printable characters");
         }
@@ -95,7 +97,7 @@ public class RunsHandler extends HttpApiHandler {
         if (key == null) {
             return null;
         }
-        if (key.isEmpty() || key.length() > MAX_IDEMPOTENCY_KEY_LENGTH || hasControlCharacters(key)) {
+        if (key.isEmpty() || key.length() > MAX_IDEMPOTENCY_KEY_LENGTH || !Identifiers.isPrintable(key)) {
             throw ApiProblem.invalidRequest("Idempotency-Key must be 1 to " + MAX_IDEMPOTENCY_KEY_LENGTH
                     + " printable characters");
         }
@@ -113,10 +115,6 @@ public class RunsHandler extends HttpApiHandler {
             // answered below
         }
         throw ApiProblem.invalidRequest("runId must be a UUID");
-    }
-
-    private static boolean hasControlCharacters(String text) {
-        return text.chars().anyMatch(c -> Character.isISOControl(c));
     }
 
     @Override

@@ -11,6 +11,9 @@ import dev.runmeter.usage.UsageStore.Position;
 /** The opaque {@code nextCursor} of a run list: the position of the last run of the page, base64url-encoded. */
 final class Cursor {
 
+    private static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
+    private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999999Z");
+
     private Cursor() {
     }
 
@@ -29,11 +32,17 @@ final class Cursor {
         if (bar < 0) {
             throw new IllegalArgumentException("not a cursor");
         }
+        Position position;
         try {
-            UUID id = UUID.fromString(plain.substring(bar + 1));
-            return new Position(Instant.parse(plain.substring(0, bar)), id);
+            position = new Position(Instant.parse(plain.substring(0, bar)), UUID.fromString(plain.substring(bar + 1)));
         } catch (DateTimeParseException e) {
             throw new IllegalArgumentException("not a cursor", e);
         }
+        // only what encode makes: no lenient UUID forms, no instants PostgreSQL cannot compare against
+        if (!encode(position).equals(cursor) || position.startedAt().isBefore(EARLIEST)
+                || position.startedAt().isAfter(LATEST)) {
+            throw new IllegalArgumentException("not a cursor");
+        }
+        return position;
     }
 }

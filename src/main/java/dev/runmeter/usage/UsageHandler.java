@@ -1,6 +1,7 @@
 package dev.runmeter.usage;
 
 import java.util.List;
+import java.util.regex.Pattern;
 
 import jakarta.inject.Named;
 
@@ -9,6 +10,7 @@ import dev.runmeter.http.HttpApiHandler;
 import dev.runmeter.http.HttpRequest;
 import dev.runmeter.http.Response;
 import dev.runmeter.http.Route;
+import dev.runmeter.http.Identifiers;
 
 /** The {@code usage} function: {@code GET /v1/usage} and {@code GET /v1/usage/runs}. */
 @Named("usage")
@@ -16,6 +18,7 @@ public class UsageHandler extends HttpApiHandler {
 
     static final int DEFAULT_PAGE = 100;
     static final int MAX_PAGE = 1000;
+    private static final Pattern LIMIT = Pattern.compile("[0-9]{1,4}");
 
     private final UsageService usage;
     private final List<Route> routes;
@@ -57,8 +60,9 @@ public class UsageHandler extends HttpApiHandler {
 
     private static String userIdParameter(HttpRequest request) {
         String userId = request.query("userId");
-        if (userId != null && (userId.isBlank() || userId.length() > 256)) {
-            throw ApiProblem.invalidRequest("userId must be 1 to 256 characters");
+        if (userId != null && !Identifiers.isUserId(userId)) {
+            throw ApiProblem.invalidRequest("userId must be 1 to " + Identifiers.MAX_USER_ID_LENGTH
+                    + " printable characters");
         }
         return userId;
     }
@@ -79,13 +83,12 @@ public class UsageHandler extends HttpApiHandler {
         if (text == null) {
             return DEFAULT_PAGE;
         }
-        try {
+        // ASCII digits only: Integer.parseInt would also take "+5" and digits of other scripts
+        if (LIMIT.matcher(text).matches()) {
             int limit = Integer.parseInt(text);
             if (limit >= 1 && limit <= MAX_PAGE) {
                 return limit;
             }
-        } catch (NumberFormatException e) {
-            // answered below, like any other out-of-range value
         }
         throw ApiProblem.invalidRequest("limit must be an integer from 1 to " + MAX_PAGE);
     }
