@@ -11,6 +11,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
+import java.time.temporal.ChronoUnit;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
@@ -82,7 +83,8 @@ public class RunService {
      * ({@code start_failed}, bills nothing), so no run is left running without one.
      */
     public Started start(String userId, String threadId, JsonNode input, String idempotencyKey) {
-        Instant now = clock.instant();
+        // PostgreSQL keeps microseconds: the first answer shows the instant a replay will read back
+        Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
         AgentRun run = new AgentRun(UUID.randomUUID(), userId, threadId, RunStatus.RUNNING, now, null, null, null,
                 null);
         RunLogContext.run(run.id(), userId);
