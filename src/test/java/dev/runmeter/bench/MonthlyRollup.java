@@ -111,27 +111,39 @@ final class MonthlyRollup {
     }
 
     Totals read(Connection connection, String userId, BillingMonth month, Instant now) throws SQLException {
-        Duration lookback = maxDuration.compareTo(activeRunCap) >= 0 ? maxDuration : activeRunCap;
-        try (PreparedStatement statement = connection.prepareStatement(READ)) {
-            int next = 1;
-            statement.setLong(next++, now.toEpochMilli());
-            statement.setLong(next++, maxDuration.toMillis());
-            statement.setLong(next++, activeRunCap.toMillis());
-            statement.setLong(next++, month.start().toEpochMilli());
-            statement.setLong(next++, month.end().toEpochMilli());
-            statement.setObject(next++, utc(month.start()));
-            statement.setObject(next++, utc(month.start().minus(lookback)));
-            statement.setObject(next++, utc(month.end()));
-            statement.setString(next++, userId);
-            statement.setString(next++, userId);
-            statement.setObject(next++, monthDate(month));
-            statement.setString(next++, userId);
-            statement.setString(next, defaultPlan);
-            try (ResultSet row = statement.executeQuery()) {
-                row.next();
-                return new Totals(row.getLong("used_ms"), row.getLong("in_flight_ms"), row.getLong("running"),
-                        row.getLong("completed"), row.getLong("failed"), row.getLong("stopped"));
-            }
+        try (PreparedStatement statement = bind(connection.prepareStatement(READ), userId, month, now);
+                ResultSet row = statement.executeQuery()) {
+            row.next();
+            return new Totals(row.getLong("used_ms"), row.getLong("in_flight_ms"), row.getLong("running"),
+                    row.getLong("completed"), row.getLong("failed"), row.getLong("stopped"));
         }
+    }
+
+    /** EXPLAIN (ANALYZE, BUFFERS) of the read; the caller closes the result set, which closes its statement. */
+    ResultSet explain(Connection connection, String userId, BillingMonth month, Instant now) throws SQLException {
+        PreparedStatement statement = bind(connection.prepareStatement("EXPLAIN (ANALYZE, BUFFERS) " + READ), userId,
+                month, now);
+        statement.closeOnCompletion();
+        return statement.executeQuery();
+    }
+
+    private PreparedStatement bind(PreparedStatement statement, String userId, BillingMonth month, Instant now)
+            throws SQLException {
+        Duration lookback = maxDuration.compareTo(activeRunCap) >= 0 ? maxDuration : activeRunCap;
+        int next = 1;
+        statement.setLong(next++, now.toEpochMilli());
+        statement.setLong(next++, maxDuration.toMillis());
+        statement.setLong(next++, activeRunCap.toMillis());
+        statement.setLong(next++, month.start().toEpochMilli());
+        statement.setLong(next++, month.end().toEpochMilli());
+        statement.setObject(next++, utc(month.start()));
+        statement.setObject(next++, utc(month.start().minus(lookback)));
+        statement.setObject(next++, utc(month.end()));
+        statement.setString(next++, userId);
+        statement.setString(next++, userId);
+        statement.setObject(next++, monthDate(month));
+        statement.setString(next++, userId);
+        statement.setString(next, defaultPlan);
+        return statement;
     }
 }
