@@ -16,7 +16,8 @@
 # AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and JAVA_TOOL_OPTIONS are passed through.
 # Settings: AWS_REGION (us-east-1), LAMBDA_LOCAL_FUNCTION_ZIP (target/function.zip), LAMBDA_LOCAL_MEMORY_MB (512),
 # LAMBDA_LOCAL_TIMEOUT_SECONDS (30, the function timeout), LAMBDA_LOCAL_INIT_TIMEOUT_SECONDS (60, how long an event
-# may wait for the runtime to start).
+# may wait for the runtime to start), LAMBDA_LOCAL_REPORT_MEMORY (set: after the first answer, before the next event,
+# log the function JVM's RSS and heap; the benchmarks use it).
 set -euo pipefail
 
 readonly QUARKUS_HANDLER_ENTRY=io.quarkus.amazon.lambda.runtime.QuarkusStreamHandler::handleRequest
@@ -184,6 +185,15 @@ milliseconds() {
     echo $((10#$whole * 1000 + 10#${fraction:0:3}))
 }
 
+# The function JVM's resident set (from /proc) and heap (jstat reads the JVM's perf data file; it does not attach).
+report_memory() {
+    local rss heap
+    rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$runtime_pid/status" 2>/dev/null) || rss=unknown
+    heap=$(jstat -gc "$runtime_pid" 2>/dev/null | awk 'NR == 2 {printf "%.0f kB of %.0f", $3 + $4 + $6 + $8, $1 + $2 + $5 + $7}') \
+        || heap=
+    echo "lambda-local: after the first answer: RSS ${rss} kB, heap used ${heap:-unknown} kB committed" >&2
+}
+
 exit_status=0
 first_answer_ms=
 for event in "$@"; do
@@ -196,7 +206,10 @@ for event in "$@"; do
     fi
     exchange_ms=$(milliseconds "$(<"$work/answer.seconds")")
     # The answer arrived exchange_ms after the request left, whenever this loop noticed it.
-    [[ -n $first_answer_ms ]] || first_answer_ms=$(((started_ns - launched_ns) / 1000000 + exchange_ms))
+    if [[ -z $first_answer_ms ]]; then
+        first_answer_ms=$(((started_ns - launched_ns) / 1000000 + exchange_ms))
+        [[ -z ${LAMBDA_LOCAL_REPORT_MEMORY:-} ]] || report_memory
+    fi
     cat "$work/answer"
     echo
     if [[ $outcome -eq 3 ]]; then
