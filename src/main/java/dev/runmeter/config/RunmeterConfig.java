@@ -56,6 +56,13 @@ public interface RunmeterConfig {
         @WithDefault("100")
         int batchSize();
 
+        /**
+         * DescribeExecution calls in flight at once. Step Functions refills its DescribeExecution quota at a few
+         * dozen calls a second; what it throttles is deferred to the next sweep.
+         */
+        @WithDefault("8")
+        int describeConcurrency();
+
         /** The longest one sweep keeps starting new batches; keep it well inside the function's timeout. */
         @WithDefault("PT4M")
         Duration timeBudget();

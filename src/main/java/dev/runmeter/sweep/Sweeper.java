@@ -3,11 +3,17 @@ package dev.runmeter.sweep;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.jboss.logging.Logger;
@@ -45,6 +51,7 @@ public class Sweeper {
     private final Duration maxDuration;
     private final Duration overdueAfter;
     private final int batchSize;
+    private final ExecutorService describers;
 
     public Sweeper(Database database, SweepStore store, RunStore runs, Orchestrator orchestrator, Metrics metrics,
             Clock clock, RunmeterConfig config) {
@@ -57,6 +64,11 @@ public class Sweeper {
         this.maxDuration = config.runs().maxDuration();
         this.overdueAfter = maxDuration.plus(config.sweep().grace());
         this.batchSize = config.sweep().batchSize();
+        this.describers = Executors.newFixedThreadPool(config.sweep().describeConcurrency(), task -> {
+            Thread thread = new Thread(task, "sweep-describe");
+            thread.setDaemon(true);
+            return thread;
+        });
         this.reconciliation = new Reconciliation(maxDuration, config.runs().heartbeatTimeout());
     }
 
@@ -99,13 +111,13 @@ public class Sweeper {
                     ? database.read(connection -> store.overdue(connection, overdueBefore, from, batchSize, false))
                     : database.inTransaction(connection -> {
                         List<AgentRun> claimed = store.overdue(connection, overdueBefore, from, batchSize, true);
-                        for (AgentRun run : claimed) {
-                            settle(connection, run, now, tally);
+                        for (Described described : describeAll(claimed)) {
+                            settle(connection, described, now, tally);
                         }
                         return claimed;
                     });
             if (dryRun) {
-                batch.forEach(run -> preview(run, now, tally));
+                describeAll(batch).forEach(described -> preview(described, now, tally));
             }
             if (batch.size() < batchSize) {
                 return;
@@ -119,24 +131,70 @@ public class Sweeper {
         }
     }
 
-    private void settle(java.sql.Connection connection, AgentRun run, Instant now, Tally tally)
+    /**
+     * What Step Functions knows of a run's execution, or why it could not say.
+     *
+     * @param unavailable non-null when Step Functions did not answer (throttling, 5xx, network)
+     */
+    private record Described(AgentRun run, Optional<Execution> execution, Orchestrator.UnavailableException unavailable) {
+    }
+
+    /**
+     * Asks Step Functions about a batch's executions, several at a time: one DescribeExecution per run is nearly
+     * all of a sweep's cost. The answers keep the batch's order.
+     */
+    private List<Described> describeAll(List<AgentRun> batch) {
+        List<Future<Described>> answers = new ArrayList<>(batch.size());
+        for (AgentRun run : batch) {
+            answers.add(describers.submit(() -> {
+                try {
+                    return new Described(run, orchestrator.describe(run), null);
+                } catch (Orchestrator.UnavailableException e) {
+                    return new Described(run, Optional.empty(), e);
+                }
+            }));
+        }
+        List<Described> described = new ArrayList<>(batch.size());
+        for (Future<Described> answer : answers) {
+            try {
+                described.add(answer.get());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("Interrupted while describing executions", e);
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("Describing an execution failed", e.getCause());
+            }
+        }
+        return described;
+    }
+
+    @PreDestroy
+    void shutdown() {
+        describers.shutdownNow();
+    }
+
+    private void settle(java.sql.Connection connection, Described described, Instant now, Tally tally)
             throws java.sql.SQLException {
-        RunLogContext.run(run.id(), run.userId());
+        RunLogContext.run(described.run().id(), described.run().userId());
         try {
-            settleInContext(connection, run, now, tally);
+            settleInContext(connection, described, now, tally);
         } finally {
             RunLogContext.clear();
         }
     }
 
-    private void settleInContext(java.sql.Connection connection, AgentRun run, Instant now, Tally tally)
+    private void settleInContext(java.sql.Connection connection, Described described, Instant now, Tally tally)
             throws java.sql.SQLException {
+        AgentRun run = described.run();
         tally.found++;
         LOG.infof("Found stuck agent run %s that started %d minutes ago", run.id(),
                 Duration.between(run.startedAt(), now).toMinutes());
         Optional<Decision> decision;
         try {
-            decision = reconciliation.decide(run, orchestrator.describe(run), now);
+            if (described.unavailable() != null) {
+                throw described.unavailable();
+            }
+            decision = reconciliation.decide(run, described.execution(), now);
             if (decision.isPresent() && decision.get().stopExecution()) {
                 orchestrator.stop(run, "Still running past its time box; stopped by the runmeter sweep");
             }
@@ -159,18 +217,14 @@ public class Sweeper {
         }
     }
 
-    private void preview(AgentRun run, Instant now, Tally tally) {
+    private void preview(Described described, Instant now, Tally tally) {
         tally.found++;
-        try {
-            Optional<Execution> execution = orchestrator.describe(run);
-            Optional<Decision> decision = reconciliation.decide(run, execution, now);
-            if (decision.isPresent()) {
-                tally.fixed++;
-                tally.byOutcome.merge(decision.get().outcome().label(), 1L, Long::sum);
-            } else {
-                tally.deferred++;
-            }
-        } catch (Orchestrator.UnavailableException e) {
+        Optional<Decision> decision = described.unavailable() != null ? Optional.empty()
+                : reconciliation.decide(described.run(), described.execution(), now);
+        if (decision.isPresent()) {
+            tally.fixed++;
+            tally.byOutcome.merge(decision.get().outcome().label(), 1L, Long::sum);
+        } else {
             tally.deferred++;
         }
     }
