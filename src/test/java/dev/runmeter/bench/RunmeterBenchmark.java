@@ -548,12 +548,13 @@ class RunmeterBenchmark {
         REPORT.line(String.format(Locale.ROOT, "%,d overdue runs among %,d, each with an execution the fake "
                 + "describes as SUCCEEDED; `{\"mode\": \"fix\"}` through the `sweep` handler, batch size %d: "
                 + "**%.1f s** in %d invocation(s) (%s), %.2f ms per run (target < 60 s: %s). Baseline: "
-                + "DescribeExecution alone through the same SDK client to the same fake, sequential like the sweep, "
-                + "%,d calls: %.2f ms per call, so the sweep costs %s of its Step Functions floor per run (the claim, "
-                + "the compare-and-set update, one commit per batch, two log lines per run).", overdue,
+                + "DescribeExecution alone through the same SDK client to the same fake, one call after another, "
+                + "%,d calls: %.2f ms per call, so the sweep, which describes %d executions at a time, costs %s of "
+                + "that sequential floor per run (the claim, the compare-and-set update, one commit per batch, two "
+                + "log lines per run).", overdue,
                 count("SELECT count(*) FROM agent_runs"), config.sweep().batchSize(), seconds, invocations,
                 String.join("; ", perInvocation), msPerRun, seconds < 60 ? "met" : "NOT met", floorCalls,
-                floorMsPerCall, Samples.ratio(msPerRun / floorMsPerCall)));
+                floorMsPerCall, config.sweep().describeConcurrency(), Samples.ratio(msPerRun / floorMsPerCall)));
         REPORT.line("");
         REPORT.line("The benchmark's clock is fixed, so one invocation never reaches its 4-minute time budget; in AWS "
                 + "a sweep that needs longer stops at the budget and the next scheduled one continues.");
