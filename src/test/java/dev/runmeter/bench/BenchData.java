@@ -286,6 +286,7 @@ final class BenchData {
         try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement()) {
             statement.execute("VACUUM ANALYZE agent_runs");
             statement.execute("VACUUM ANALYZE accounts");
+            statement.execute("VACUUM ANALYZE usage_days");
         }
     }
 }

@@ -179,9 +179,12 @@ class RunmeterBenchmark {
                 + "month and adds the durations up in Java (OriginalMethod.java), also on a pooled connection. "
                 + "Reads alternate between the two; warm-up reads are not counted.");
         REPORT.line("");
+        REPORT.line("Live query = UsageStore's statement with its gate forced to the live branch (the query before "
+                + "the usage_days roll-up), alone, checked equal to the handler's answer.");
+        REPORT.line("");
         REPORT.line("| user | runs in the month | reads | runmeter p50 / p99 ms | original p50 / p99 ms "
-                + "| runmeter faster by (p50 / p99) |");
-        REPORT.line("|---|---:|---:|---:|---:|---:|");
+                + "| live query (before) p50 / p99 ms | runmeter faster by (p50 / p99) |");
+        REPORT.line("|---|---:|---:|---:|---:|---:|---:|");
         String typical = data.typicalUser();
         compareUsage("typical", typical, data.novemberRuns(typical), SIZES.typicalReads());
         compareUsage("heavy", BenchData.HEAVY_USER, SIZES.heavyRuns(), SIZES.heavyReads());
@@ -191,8 +194,6 @@ class RunmeterBenchmark {
     @Order(3)
     void usageGrowth() throws Exception {
         REPORT.section("1b. How a usage read grows with the runs in one user's month");
-        MonthlyRollup rollup = new MonthlyRollup(config.runs().maxDuration(), config.billing().activeRunCap(),
-                config.billing().defaultPlan());
         List<String> users = new ArrayList<>();
         List<Integer> runs = new ArrayList<>();
         String typical = data.typicalUser();
@@ -202,114 +203,133 @@ class RunmeterBenchmark {
             users.add(BenchData.growthUser(n));
             runs.add(n);
         }
-        database.inTransaction(connection -> {
-            MonthlyRollup.create(connection);
-            for (String user : users) {
-                MonthlyRollup.fill(connection, user, NOVEMBER, usageStore.monthTotals(connection, user, NOVEMBER,
-                        BenchData.NOW));
-            }
-            return null;
-        });
-        try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement()) {
-            statement.execute("VACUUM ANALYZE bench_usage_rollup");
-        }
-        REPORT.line("Live = the product's one-query month (UsageStore) through the handler. Roll-up = the candidate "
-                + "fix in MonthlyRollup.java (not in the product): a row per user and month written by each "
-                + "finalization, plus the user's running runs read live. The roll-up answer is checked equal to "
-                + "the live one for every user below.");
+        String rolledUpQuery = monthTotalsQuery();
+        String liveQuery = liveMonthTotalsQuery();
+        REPORT.line("Handler = the `usage` handler in process (the product: UsageStore's month from the usage_days "
+                + "roll-up). Roll-up query / live query = UsageStore's statement alone, with the roll-up as in the "
+                + "product, and with its gate forced to the live branch (the query before the roll-up, what a "
+                + "configured time box other than billing_basis's gets). Each user's three answers are checked "
+                + "equal (used and in-flight ms, the four counts).");
         REPORT.line("");
-        String liveQueryText = monthTotalsQuery();
-        String fencedQueryText = fencedMonthTotalsQuery();
-        REPORT.line("Fenced = the product's query with its three LATERAL subqueries fenced by `OFFSET 0` (a "
-                + "one-line candidate, also not in the product), checked equal to the live answer.");
-        REPORT.line("");
-        REPORT.line("| runs in the month | live handler p50 / p99 ms | original p50 / p99 ms "
-                + "| live query alone p50 ms | fenced query p50 ms | roll-up query p50 / p99 ms "
-                + "| live handler vs original (p50) | roll-up vs live query (p50) |");
-        REPORT.line("|---:|---:|---:|---:|---:|---:|---:|---:|");
+        REPORT.line("| runs in the month | handler p50 / p99 ms | original p50 / p99 ms "
+                + "| roll-up query p50 / p99 ms | live query p50 / p99 ms "
+                + "| handler vs original (p50) | roll-up vs live query (p50) |");
+        REPORT.line("|---:|---:|---:|---:|---:|---:|---:|");
         for (int i = 0; i < users.size(); i++) {
             String user = users.get(i);
-            MonthTotals live = database.read(c -> usageStore.monthTotals(c, user, NOVEMBER, BenchData.NOW));
-            MonthlyRollup.Totals rolled = database.read(c -> rollup.read(c, user, NOVEMBER, BenchData.NOW));
-            assertEquals(new MonthlyRollup.Totals(live.usedMs(), live.inFlightMs(), live.runs().running(),
-                    live.runs().completed(), live.runs().failed(), live.runs().stopped()), rolled,
-                    "roll-up and live query agree for " + user);
-            assertEquals(monthTotalsRow(liveQueryText, user), monthTotalsRow(fencedQueryText, user),
-                    "fenced and live query agree for " + user);
+            MonthTotals product = database.read(c -> usageStore.monthTotals(c, user, NOVEMBER, BenchData.NOW));
+            assertEquals(List.of(product.usedMs(), product.inFlightMs(), product.runs().running(),
+                    product.runs().completed(), product.runs().failed(), product.runs().stopped()),
+                    monthTotalsRow(liveQuery, user), "roll-up and live query agree for " + user);
+            assertEquals(monthTotalsRow(rolledUpQuery, user), monthTotalsRow(liveQuery, user),
+                    "the benchmark binds UsageStore's statement as UsageStore does, for " + user);
             byte[] event = usageEvent(user);
             int reads = Math.max(SIZES.growthReads(), runs.get(i) <= 1_000 ? SIZES.typicalReads() / 4 : 0);
-            Samples handler = new Samples("live", reads);
+            Samples handler = new Samples("handler", reads);
             Samples original = new Samples("original", reads);
-            Samples rollupQuery = new Samples("rollup", reads);
-            Samples liveQuery = new Samples("live query", reads);
-            Samples fencedQuery = new Samples("fenced query", reads);
+            Samples rolledUp = new Samples("roll-up query", reads);
+            Samples live = new Samples("live query", reads);
             LongSupplier[] ops = {
                 () -> timed(() -> invoke(usageHandler, event)),
                 () -> timed(() -> originalMethod(user)),
-                () -> timed(() -> database.read(c -> rollup.read(c, user, NOVEMBER, BenchData.NOW))),
-                () -> timed(() -> database.read(c -> usageStore.monthTotals(c, user, NOVEMBER, BenchData.NOW))),
-                () -> timed(() -> monthTotalsRow(fencedQueryText, user))};
-            Samples[] into = {handler, original, rollupQuery, liveQuery, fencedQuery};
+                () -> timed(() -> monthTotalsRow(rolledUpQuery, user)),
+                () -> timed(() -> monthTotalsRow(liveQuery, user))};
+            Samples[] into = {handler, original, rolledUp, live};
             alternate(Math.max(2, reads / 5), reads, ops, into);
-            REPORT.line(String.format(Locale.ROOT, "| %,d | %s / %s | %s / %s | %s | %s | %s / %s | %s | %s |",
+            REPORT.line(String.format(Locale.ROOT, "| %,d | %s / %s | %s / %s | %s / %s | %s / %s | %s | %s |",
                     runs.get(i), Samples.ms(handler.p50()), Samples.ms(handler.p99()), Samples.ms(original.p50()),
-                    Samples.ms(original.p99()), Samples.ms(liveQuery.p50()), Samples.ms(fencedQuery.p50()),
-                    Samples.ms(rollupQuery.p50()), Samples.ms(rollupQuery.p99()),
-                    Samples.ratio(original.p50() / handler.p50()), Samples.ratio(liveQuery.p50() / rollupQuery.p50())));
+                    Samples.ms(original.p99()), Samples.ms(rolledUp.p50()), Samples.ms(rolledUp.p99()),
+                    Samples.ms(live.p50()), Samples.ms(live.p99()),
+                    Samples.ratio(original.p50() / handler.p50()), Samples.ratio(live.p50() / rolledUp.p50())));
         }
-        rollupWriteCost();
+        rollUpWriteCost();
         REPORT.line("");
         String biggest = users.get(users.size() - 1);
-        REPORT.line("EXPLAIN (ANALYZE, BUFFERS) of the live query for the largest month:");
-        REPORT.code(explainMonthTotals(liveQueryText, biggest));
-        REPORT.line("The fenced query for the same month:");
-        REPORT.code(explainMonthTotals(fencedQueryText, biggest));
-        REPORT.line("The roll-up query for the same month:");
-        REPORT.code(database.read(connection -> {
-            StringBuilder plan = new StringBuilder();
-            try (ResultSet rows = rollup.explain(connection, biggest, NOVEMBER, BenchData.NOW)) {
-                while (rows.next()) {
-                    plan.append(rows.getString(1)).append('\n');
-                }
-            }
-            return plan.toString();
-        }));
+        REPORT.line("EXPLAIN (ANALYZE, BUFFERS) of the roll-up query for the largest month:");
+        REPORT.code(explainMonthTotals(rolledUpQuery, biggest));
+        REPORT.line("The same month in a zone that is not UTC (America/New_York: two live edge segments):");
+        REPORT.code(explainMonthTotals(rolledUpQuery, biggest, BillingMonth.of(YearMonth.of(2026, 11),
+                java.time.ZoneId.of("America/New_York"))));
+        REPORT.line("The live query for the same month:");
+        REPORT.code(explainMonthTotals(liveQuery, biggest));
     }
 
-    /** What keeping the roll-up costs each finalization: the same finish with and without the upsert. */
-    private void rollupWriteCost() throws Exception {
-        int finalizations = 500;
+    /**
+     * What the usage_days trigger costs a write: the same statement with the trigger and without it (a session in
+     * replica mode fires no ordinary trigger), alternating. Both variants set the role, so both pay that round trip.
+     */
+    private void rollUpWriteCost() throws Exception {
+        int writes = 500;
         String user = "rollup-writer";
-        RunRows rows = new RunRows(dataSource);
-        List<UUID> runs = new ArrayList<>();
-        for (int i = 0; i < 2 * finalizations; i++) {
-            runs.add(rows.running(user, BenchData.NOW.minusSeconds(600 + i).toString()));
+        Samples startWith = new Samples("start with trigger", writes);
+        Samples startWithout = new Samples("start without", writes);
+        Samples finishWith = new Samples("finish with trigger", writes);
+        Samples finishWithout = new Samples("finish without", writes);
+        Samples importWith = new Samples("import with trigger", writes);
+        Samples importWithout = new Samples("import without", writes);
+        List<UUID> withTrigger = new ArrayList<>();
+        List<UUID> withoutTrigger = new ArrayList<>();
+        for (int i = 0; i < writes; i++) {
+            Instant started = BenchData.NOW.minusSeconds(600 + i);
+            startWith.add(timed(() -> withTrigger.add(write("origin", user, "running", started, null))));
+            startWithout.add(timed(() -> withoutTrigger.add(write("replica", user, "running", started, null))));
         }
-        Samples alone = new Samples("finish", finalizations);
-        Samples withRollup = new Samples("finish + roll-up", finalizations);
-        for (int i = 0; i < finalizations; i++) {
-            UUID plain = runs.get(2 * i);
-            UUID rolled = runs.get(2 * i + 1);
-            alone.add(timed(() -> database.inTransaction(c ->
-                    runStore.finish(c, plain, FinalOutcome.completed(), BenchData.NOW))));
-            withRollup.add(timed(() -> database.inTransaction(c -> {
-                runStore.finish(c, rolled, FinalOutcome.completed(), BenchData.NOW);
-                try (PreparedStatement add = c.prepareStatement(MonthlyRollup.ADD_FINISHED)) {
-                    add.setString(1, user);
-                    add.setObject(2, MonthlyRollup.monthDate(NOVEMBER));
-                    add.setLong(3, 600_000);
-                    add.executeUpdate();
-                }
-                return null;
+        for (int i = 0; i < writes; i++) {
+            UUID rolled = withTrigger.get(i);
+            UUID plain = withoutTrigger.get(i);
+            finishWith.add(timed(() -> database.inTransaction(c -> {
+                replicationRole(c, "origin");
+                return runStore.finish(c, rolled, FinalOutcome.completed(), BenchData.NOW);
             })));
+            finishWithout.add(timed(() -> database.inTransaction(c -> {
+                replicationRole(c, "replica");
+                return runStore.finish(c, plain, FinalOutcome.completed(), BenchData.NOW);
+            })));
+            Instant started = BenchData.NOW.minusSeconds(86_400 + 60L * i);
+            importWith.add(timed(() -> write("origin", user, "completed", started, started.plusSeconds(2400))));
+            importWithout.add(timed(() -> write("replica", user, "completed", started, started.plusSeconds(2400))));
         }
         REPORT.line("");
-        REPORT.line(String.format(Locale.ROOT, "Cost of keeping the roll-up, %d finalizations each, alternating "
-                + "(synchronous commit): finish alone p50 %s ms / p99 %s ms; finish + roll-up upsert in the same "
-                + "transaction p50 %s ms / p99 %s ms (%s of the plain finish at p50). Concurrent finalizations of "
-                + "one user would also queue on the roll-up row's lock; not measured here.", finalizations,
-                Samples.ms(alone.p50()), Samples.ms(alone.p99()), Samples.ms(withRollup.p50()),
-                Samples.ms(withRollup.p99()), Samples.ratio(withRollup.p50() / alone.p50())));
+        REPORT.line(String.format(Locale.ROOT, "Cost of the usage_days trigger, %d writes each, alternating, one "
+                + "transaction and synchronous commit per write, p50 / p99 ms with vs without the trigger: start "
+                + "(insert of a running row) %s / %s vs %s / %s (%s at p50); finalization (running -> completed) "
+                + "%s / %s vs %s / %s (%s); import (insert of a completed 40-minute row) %s / %s vs %s / %s (%s). "
+                + "Concurrent finalizations of one user on one UTC day queue on that day's roll-up row; not measured.",
+                writes, Samples.ms(startWith.p50()), Samples.ms(startWith.p99()), Samples.ms(startWithout.p50()),
+                Samples.ms(startWithout.p99()), Samples.ratio(startWith.p50() / startWithout.p50()),
+                Samples.ms(finishWith.p50()), Samples.ms(finishWith.p99()), Samples.ms(finishWithout.p50()),
+                Samples.ms(finishWithout.p99()), Samples.ratio(finishWith.p50() / finishWithout.p50()),
+                Samples.ms(importWith.p50()), Samples.ms(importWith.p99()), Samples.ms(importWithout.p50()),
+                Samples.ms(importWithout.p99()), Samples.ratio(importWith.p50() / importWithout.p50())));
+        database.inTransaction(c -> {
+            try (Statement statement = c.createStatement()) {
+                statement.execute("DELETE FROM agent_runs WHERE user_id = 'rollup-writer'");
+            }
+            return null;
+        });
+    }
+
+    private UUID write(String role, String user, String status, Instant started, Instant completed) {
+        UUID id = UUID.randomUUID();
+        return database.inTransaction(c -> {
+            replicationRole(c, role);
+            try (PreparedStatement insert = c.prepareStatement("INSERT INTO agent_runs (id, user_id, status, "
+                    + "started_at, completed_at) VALUES (?, ?, ?, ?, ?)")) {
+                insert.setObject(1, id);
+                insert.setString(2, user);
+                insert.setString(3, status);
+                insert.setObject(4, started.atOffset(ZoneOffset.UTC));
+                insert.setObject(5, completed == null ? null : completed.atOffset(ZoneOffset.UTC));
+                insert.executeUpdate();
+            }
+            return id;
+        });
+    }
+
+    private static void replicationRole(Connection connection, String role) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("SET LOCAL session_replication_role = " + role);
+        }
     }
 
     private void compareUsage(String label, String user, int monthRuns, int reads) throws Exception {
@@ -318,15 +338,21 @@ class RunmeterBenchmark {
         JsonNode counts = document.path("runs");
         assertEquals(monthRuns, counts.path("running").asLong() + counts.path("completed").asLong()
                 + counts.path("failed").asLong() + counts.path("stopped").asLong(), "runs counted for " + user);
+        String liveQuery = liveMonthTotalsQuery();
+        assertEquals(List.of(document.path("usedMs").asLong(), document.path("inFlightMs").asLong(),
+                counts.path("running").asLong(), counts.path("completed").asLong(), counts.path("failed").asLong(),
+                counts.path("stopped").asLong()), monthTotalsRow(liveQuery, user), "roll-up and live agree for " + user);
         Samples ours = new Samples("runmeter", reads);
         Samples original = new Samples("original", reads);
+        Samples live = new Samples("live query", reads);
         alternate(Math.max(2, Math.min(50, reads / 3)), reads, new LongSupplier[] {
             () -> timed(() -> invoke(usageHandler, event)),
-            () -> timed(() -> originalMethod(user))}, new Samples[] {ours, original});
-        REPORT.line(String.format(Locale.ROOT, "| %s | %,d | %d | %s / %s | %s / %s | %s / %s |", label, monthRuns,
-                reads, Samples.ms(ours.p50()), Samples.ms(ours.p99()), Samples.ms(original.p50()),
-                Samples.ms(original.p99()), Samples.ratio(original.p50() / ours.p50()),
-                Samples.ratio(original.p99() / ours.p99())));
+            () -> timed(() -> originalMethod(user)),
+            () -> timed(() -> monthTotalsRow(liveQuery, user))}, new Samples[] {ours, original, live});
+        REPORT.line(String.format(Locale.ROOT, "| %s | %,d | %d | %s / %s | %s / %s | %s / %s | %s / %s |", label,
+                monthRuns, reads, Samples.ms(ours.p50()), Samples.ms(ours.p99()), Samples.ms(original.p50()),
+                Samples.ms(original.p99()), Samples.ms(live.p50()), Samples.ms(live.p99()),
+                Samples.ratio(original.p50() / ours.p50()), Samples.ratio(original.p99() / ours.p99())));
         if (label.equals("heavy")) {
             Duration originalTotal = database.read(c -> OriginalMethod.monthlyUsage(c, user, YearMonth.of(2026, 11),
                     BenchData.NOW));
@@ -747,33 +773,41 @@ class RunmeterBenchmark {
         return (String) field.get(null);
     }
 
-    /**
-     * The same query with each LATERAL subquery fenced by OFFSET 0: PostgreSQL then computes each run's instants,
-     * kind and end once, instead of pasting those expressions into every place that refers to them.
-     */
-    private static String fencedMonthTotalsQuery() throws ReflectiveOperationException {
-        String fenced = monthTotalsQuery()
-                .replace(") t\n", " OFFSET 0) t\n")
-                .replace("END AS kind\n", "END AS kind OFFSET 0\n")
-                .replace("END AS end_ms\n", "END AS end_ms OFFSET 0\n");
-        assertEquals(3, fenced.split("OFFSET 0", -1).length - 1, "three LATERAL subqueries fenced");
-        return fenced;
+    /** UsageStore's month query with its roll-up gate forced shut: the live branch, i.e. the query before it. */
+    private static String liveMonthTotalsQuery() throws ReflectiveOperationException {
+        String gate = "coalesce((SELECT max_duration_ms FROM billing_basis) = p.max_ms, false) AS rolled_up";
+        String query = monthTotalsQuery();
+        assertTrue(query.contains(gate), "UsageStore's roll-up gate");
+        return query.replace(gate, "false AS rolled_up");
     }
 
-    private PreparedStatement monthTotalsStatement(Connection connection, String query, String user)
-            throws SQLException {
+    /** Bound as UsageStore binds it; usageGrowth checks the answers equal UsageStore's own. */
+    private PreparedStatement monthTotalsStatement(Connection connection, String query, String user,
+            BillingMonth month) throws SQLException {
         PreparedStatement statement = connection.prepareStatement(query);
         Duration lookback = config.runs().maxDuration();
+        Instant firstDay = month.start().truncatedTo(java.time.temporal.ChronoUnit.DAYS);
+        if (!firstDay.equals(month.start())) {
+            firstDay = firstDay.plus(Duration.ofDays(1));
+        }
+        Instant endDay = month.end().truncatedTo(java.time.temporal.ChronoUnit.DAYS);
         int next = 1;
         statement.setLong(next++, BenchData.NOW.toEpochMilli());
         statement.setLong(next++, config.runs().maxDuration().toMillis());
         statement.setLong(next++, config.billing().activeRunCap().toMillis());
-        statement.setLong(next++, NOVEMBER.start().toEpochMilli());
-        statement.setLong(next++, NOVEMBER.end().toEpochMilli());
-        statement.setObject(next++, NOVEMBER.start().atOffset(ZoneOffset.UTC));
-        statement.setObject(next++, NOVEMBER.start().minus(lookback).atOffset(ZoneOffset.UTC));
-        statement.setObject(next++, NOVEMBER.end().atOffset(ZoneOffset.UTC));
+        statement.setLong(next++, month.start().toEpochMilli());
+        statement.setLong(next++, month.end().toEpochMilli());
+        statement.setObject(next++, month.start().atOffset(ZoneOffset.UTC));
+        statement.setObject(next++, month.start().minus(lookback).atOffset(ZoneOffset.UTC));
+        statement.setObject(next++, month.end().atOffset(ZoneOffset.UTC));
         statement.setString(next++, user);
+        statement.setString(next++, user);
+        statement.setObject(next++, java.time.LocalDate.ofInstant(firstDay, ZoneOffset.UTC));
+        statement.setObject(next++, java.time.LocalDate.ofInstant(endDay, ZoneOffset.UTC));
+        statement.setLong(next++, firstDay.toEpochMilli());
+        statement.setLong(next++, endDay.toEpochMilli());
+        statement.setObject(next++, firstDay.atOffset(ZoneOffset.UTC));
+        statement.setObject(next++, endDay.atOffset(ZoneOffset.UTC));
         statement.setString(next++, user);
         statement.setString(next, config.billing().defaultPlan());
         return statement;
@@ -782,7 +816,7 @@ class RunmeterBenchmark {
     /** used_ms, in_flight_ms and the four counts of a month query's row. */
     private List<Long> monthTotalsRow(String query, String user) {
         return database.read(connection -> {
-            try (PreparedStatement statement = monthTotalsStatement(connection, query, user);
+            try (PreparedStatement statement = monthTotalsStatement(connection, query, user, NOVEMBER);
                     ResultSet row = statement.executeQuery()) {
                 row.next();
                 return List.of(row.getLong("used_ms"), row.getLong("in_flight_ms"), row.getLong("running"),
@@ -792,10 +826,14 @@ class RunmeterBenchmark {
     }
 
     private String explainMonthTotals(String query, String user) {
+        return explainMonthTotals(query, user, NOVEMBER);
+    }
+
+    private String explainMonthTotals(String query, String user, BillingMonth month) {
         return database.read(connection -> {
             StringBuilder plan = new StringBuilder();
             try (PreparedStatement statement = monthTotalsStatement(connection, "EXPLAIN (ANALYZE, BUFFERS) " + query,
-                    user); ResultSet rows = statement.executeQuery()) {
+                    user, month); ResultSet rows = statement.executeQuery()) {
                 while (rows.next()) {
                     plan.append(rows.getString(1)).append('\n');
                 }
