@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -111,8 +112,13 @@ public class Sweeper {
                     ? database.read(connection -> store.overdue(connection, overdueBefore, from, batchSize, false))
                     : database.inTransaction(connection -> {
                         List<AgentRun> claimed = store.overdue(connection, overdueBefore, from, batchSize, true);
-                        for (Described described : describeAll(claimed)) {
-                            settle(connection, described, now, tally);
+                        List<Described> described = new ArrayList<>(describeAll(claimed));
+                        // Each settlement updates the usage roll-up rows of its user's days (a trigger). Taking them
+                        // in one global order keeps overlapping sweeps from deadlocking on those rows.
+                        described.sort(Comparator.comparing((Described d) -> d.run().userId())
+                                .thenComparing(d -> d.run().startedAt()));
+                        for (Described each : described) {
+                            settle(connection, each, now, tally);
                         }
                         return claimed;
                     });
