@@ -172,7 +172,7 @@ expect "no JWT claims: 401 unauthorized problem" "${answers[1]}" \
 expect "month=2026-13: 400 invalid_month problem" "${answers[2]}" \
     '{"statusCode":400,' '"content-type":"application/problem+json"' '\"status\":400,' '\"code\":\"invalid_month\"'
 expect "migrate-at-start applied the schema (JSON log)" "$(grep -F 'Successfully applied' "$work/cold-start-empty-database.log" || true)" \
-    '{"timestamp":"' '"level":"INFO"' '"message":"Successfully applied 1 migration'
+    '{"timestamp":"' '"level":"INFO"' '"message":"Successfully applied '
 
 # Runs of the sample user around 2026-11 (UTC), in start order, with what each bills inside November:
 #   ...01 completed 10-31 23:30 -> 11-01 00:15  crosses the month start      900000 ms in November (started in October)
@@ -402,9 +402,13 @@ expect "direct invoke {\"mode\": \"stats\"}: the figures, nothing settled" "${an
 describes=$(sfn_calls DescribeExecution)
 expect_equal "one DescribeExecution per overdue run, nothing else asked of Step Functions" \
     "$(count_lines <<<"$describes")/$(count_lines <"$sfn_requests")" 2/2
-expect "DescribeExecution of the overdue runs' executions, oldest first (the lost one: ExecutionDoesNotExist)" \
-    "$describes" '"status":400' "\"executionArn\":\"$execution_arn_prefix$lost_run\"" \
-    '"status":200' "\"executionArn\":\"$execution_arn_prefix$reconciled_run\""
+# The sweep describes a batch's executions several at a time, so the two requests may come in either order.
+expect "DescribeExecution of the lost run's execution: ExecutionDoesNotExist" \
+    "$(grep -F "$execution_arn_prefix$lost_run" <<<"$describes")" '"status":400' \
+    "\"executionArn\":\"$execution_arn_prefix$lost_run\""
+expect "DescribeExecution of the reconciled run's execution: SUCCEEDED" \
+    "$(grep -F "$execution_arn_prefix$reconciled_run" <<<"$describes")" '"status":200' \
+    "\"executionArn\":\"$execution_arn_prefix$reconciled_run\""
 expect_equal "database: reconciled at the execution's stop time, the lost run stuck now, the others running" \
     "$(sql "SELECT id, status, coalesce(failure_reason, '-'),
                    CASE WHEN id = '$lost_run' THEN (completed_at BETWEEN '$swept_after' AND now())::text
