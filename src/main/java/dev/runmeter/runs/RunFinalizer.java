@@ -14,7 +14,6 @@ import dev.runmeter.db.Database;
 import dev.runmeter.lambda.InvalidEventException;
 import dev.runmeter.logging.RunLogContext;
 import dev.runmeter.metrics.Metrics;
-import dev.runmeter.usage.BillingRules;
 
 /**
  * Records how a run ended. Step Functions and Lambda both deliver at least once, so the first terminal state wins:
@@ -29,17 +28,18 @@ public class RunFinalizer {
     private final Clock clock;
     private final Duration maxDuration;
     private final Duration heartbeatTimeout;
-    private final BillingRules rules;
+    private final RunDocuments documents;
     private final Metrics metrics;
 
-    public RunFinalizer(Database database, RunStore runs, Clock clock, Metrics metrics, RunmeterConfig config) {
+    public RunFinalizer(Database database, RunStore runs, Clock clock, Metrics metrics, RunDocuments documents,
+            RunmeterConfig config) {
         this.database = database;
         this.runs = runs;
         this.clock = clock;
         this.metrics = metrics;
+        this.documents = documents;
         this.maxDuration = config.runs().maxDuration();
         this.heartbeatTimeout = config.runs().heartbeatTimeout();
-        this.rules = new BillingRules(maxDuration, config.billing().activeRunCap(), clock);
     }
 
     public RunDocument finalize(Finalization finalization) {
@@ -68,7 +68,7 @@ public class RunFinalizer {
             metrics.count("RunsFinished", 1, Map.of("Outcome", outcome.metricOutcome()));
             return finished.get();
         });
-        return RunDocument.of(run, maxDuration, rules.billedMs(run));
+        return documents.of(run);
     }
 
     /** The terminal state for a finalization (contract section 5). */

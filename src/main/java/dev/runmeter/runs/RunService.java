@@ -31,7 +31,6 @@ import dev.runmeter.lambda.Events;
 import dev.runmeter.logging.RunLogContext;
 import dev.runmeter.metrics.Metrics;
 import dev.runmeter.usage.BillingMonth;
-import dev.runmeter.usage.BillingRules;
 import dev.runmeter.usage.UsageStore;
 import dev.runmeter.usage.UsageStore.MonthTotals;
 
@@ -49,21 +48,21 @@ public class RunService {
     private final Orchestrator orchestrator;
     private final Clock clock;
     private final Metrics metrics;
-    private final BillingRules rules;
+    private final RunDocuments documents;
     private final Duration maxDuration;
     private final ZoneId billingZone;
 
     public RunService(Database database, RunStore runs, UsageStore usage, Orchestrator orchestrator, Clock clock,
-            Metrics metrics, RunmeterConfig config) {
+            Metrics metrics, RunDocuments documents, RunmeterConfig config) {
         this.database = database;
         this.runs = runs;
         this.usage = usage;
         this.orchestrator = orchestrator;
         this.clock = clock;
         this.metrics = metrics;
+        this.documents = documents;
         this.maxDuration = config.runs().maxDuration();
         this.billingZone = config.billing().zone();
-        this.rules = new BillingRules(maxDuration, config.billing().activeRunCap(), clock);
     }
 
     /** A started run, or the run an earlier start with the same idempotency key made. */
@@ -198,7 +197,7 @@ public class RunService {
     }
 
     private RunDocument document(AgentRun run) {
-        return RunDocument.of(run, maxDuration, rules.billedMs(run));
+        return documents.of(run);
     }
 
     private String executionInput(AgentRun run, JsonNode input) {
@@ -207,7 +206,7 @@ public class RunService {
         document.put("userId", run.userId());
         document.put("threadId", run.threadId());
         document.set("input", input);
-        document.put("deadline", run.startedAt().plus(maxDuration).toString());
+        document.put("deadline", documents.deadline(run).toString());
         try {
             String text = Events.JSON.writeValueAsString(document);
             if (text.getBytes(StandardCharsets.UTF_8).length > MAX_EXECUTION_INPUT_BYTES) {
