@@ -148,11 +148,7 @@ class HostileFinalizationsTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void isATypedErrorAndChangesNothing(HostileEvent event) {
-        String before = DatabaseSnapshot.of(dataSource);
-
-        event.assertRefused();
-
-        assertEquals(before, DatabaseSnapshot.of(dataSource), event.name());
+        DatabaseSnapshot.assertUnchangedBy(dataSource, event.name(), event::assertRefused);
         assertEquals(1, rows.count("SELECT count(*) FROM agent_runs WHERE id = ? AND status = 'running' "
                 + "AND completed_at IS NULL", RUN));
         casesRun++;

@@ -164,11 +164,7 @@ class HostileRunsEventsTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void isRefusedAndChangesNothing(HostileEvent event) {
-        String before = DatabaseSnapshot.of(dataSource);
-
-        event.assertRefused();
-
-        assertEquals(before, DatabaseSnapshot.of(dataSource), event.name());
+        DatabaseSnapshot.assertUnchangedBy(dataSource, event.name(), event::assertRefused);
         assertEquals(0, stepFunctions.getAllServeEvents().size(), () -> event.name() + " reached Step Functions");
         casesRun++;
     }

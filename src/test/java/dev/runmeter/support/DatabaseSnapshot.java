@@ -25,6 +25,13 @@ public final class DatabaseSnapshot {
     private DatabaseSnapshot() {
     }
 
+    /** Runs the action and asserts that it wrote nothing. */
+    public static void assertUnchangedBy(DataSource dataSource, String what, Runnable action) {
+        String before = of(dataSource);
+        action.run();
+        org.junit.jupiter.api.Assertions.assertEquals(before, of(dataSource), what + " changed the database");
+    }
+
     public static String of(DataSource dataSource) {
         try (Connection connection = dataSource.getConnection();
                 Statement statement = connection.createStatement();

@@ -128,11 +128,7 @@ class HostileSweepEventsTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void isATypedErrorAndChangesNothing(HostileEvent event) {
-        String before = DatabaseSnapshot.of(dataSource);
-
-        event.assertRefused();
-
-        assertEquals(before, DatabaseSnapshot.of(dataSource), event.name());
+        DatabaseSnapshot.assertUnchangedBy(dataSource, event.name(), event::assertRefused);
         assertEquals(0, stepFunctions.getAllServeEvents().size(), () -> event.name() + " reached Step Functions");
         casesRun++;
     }

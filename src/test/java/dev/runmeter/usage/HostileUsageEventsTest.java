@@ -130,11 +130,7 @@ class HostileUsageEventsTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void isRefusedAndChangesNothing(HostileEvent event) {
-        String before = DatabaseSnapshot.of(dataSource);
-
-        event.assertRefused();
-
-        assertEquals(before, DatabaseSnapshot.of(dataSource), event.name());
+        DatabaseSnapshot.assertUnchangedBy(dataSource, event.name(), event::assertRefused);
         casesRun++;
     }
 
